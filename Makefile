@@ -1,0 +1,31 @@
+# Thin wrapper around CMake. `make` builds, `make test` runs the test suite,
+# `make run` runs the experiments in their quick mode, `make bench` the benchmarks.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all configure test run bench sanitize clean setup
+
+all: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+configure:
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+setup:
+	./.ci/setup
+
+test: all
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+sanitize:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+
+run: all
+	./$(BUILD)/experiments/emc/emc --quick
+
+bench: all
+	./bench/run.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan

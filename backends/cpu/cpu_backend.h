@@ -1,0 +1,35 @@
+#pragma once
+// The CPU backend: OpenMP-parallel loops, oneDNN for matmul where available.
+// Each group of methods is defined in its own file in this folder.
+#include "backends/backend.h"
+
+namespace ember {
+
+class CpuBackend final : public Backend {
+ public:
+  void copy(const Tensor& src, const Tensor& dst) override;                 // copy.cpp
+  void fill(const Tensor& dst, double value) override;                      // copy.cpp
+  void unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha, double beta) override;  // unary.cpp
+  void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) override;  // binary.cpp
+  void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) override;  // binary.cpp
+  void reduce(ReduceOp op, const Tensor& x, const std::vector<int>& dims, const Tensor& out) override;  // reduce.cpp
+  void matmul(const Tensor& a, const Tensor& c, const Tensor& out) override;  // matmul.cpp
+  void softmax(const Tensor& x, const Tensor& y, bool log) override;          // softmax.cpp
+  void softmax_backward(const Tensor& y, const Tensor& gy, const Tensor& gx, bool log) override;
+  void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y,
+                  const Tensor& mean, const Tensor& rstd) override;          // layer_norm.cpp
+  void layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                           const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) override;
+  void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing,
+                     const Tensor& loss, const Tensor& lse) override;       // cross_entropy.cpp
+  void cross_entropy_backward(const Tensor& logits, const Tensor& target, const Tensor& lse,
+                              const Tensor& grad_loss, int64_t ignore_index, double smoothing,
+                              const Tensor& glogits) override;
+  void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) override;  // index.cpp
+  void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
+  void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) override;
+  void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
+  void uniform(const Tensor& out, uint64_t key, uint64_t offset) override;  // copy.cpp
+};
+
+}  // namespace ember

@@ -1,0 +1,47 @@
+// Unary elementwise kernels: math and activations.
+#include <cmath>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/map.h"
+
+namespace ember {
+
+void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double alpha, double beta) {
+  dispatch_floating(x.dtype(), "unary", [&]<typename T>() {
+    using C = compute_t<T>;
+    const C a = static_cast<C>(alpha), b = static_cast<C>(beta);
+    auto run = [&](auto f) { cpu::map1<T>(x, out, f); };
+    switch (op) {
+      case UnaryOp::Neg: return run([](C v) { return -v; });
+      case UnaryOp::Exp: return run([](C v) { return std::exp(v); });
+      case UnaryOp::Log: return run([](C v) { return std::log(v); });
+      case UnaryOp::Sqrt: return run([](C v) { return std::sqrt(v); });
+      case UnaryOp::Rsqrt: return run([](C v) { return C(1) / std::sqrt(v); });
+      case UnaryOp::Abs: return run([](C v) { return std::abs(v); });
+      case UnaryOp::Sign: return run([](C v) { return C((v > 0) - (v < 0)); });
+      case UnaryOp::Reciprocal: return run([](C v) { return C(1) / v; });
+      case UnaryOp::Square: return run([](C v) { return v * v; });
+      case UnaryOp::Erf: return run([](C v) { return std::erf(v); });
+      case UnaryOp::Relu: return run([](C v) { return v > C(0) ? v : C(0); });
+      case UnaryOp::Sigmoid: return run([](C v) { return C(1) / (C(1) + std::exp(-v)); });
+      case UnaryOp::Tanh: return run([](C v) { return std::tanh(v); });
+      case UnaryOp::Sin: return run([](C v) { return std::sin(v); });
+      case UnaryOp::Cos: return run([](C v) { return std::cos(v); });
+      case UnaryOp::GeluErf: return run([](C v) { return C(0.5) * v * (C(1) + std::erf(v * C(M_SQRT1_2))); });
+      case UnaryOp::GeluTanh:
+        return run([](C v) {
+          const C k = C(0.7978845608028654);  // sqrt(2 / pi)
+          return C(0.5) * v * (C(1) + std::tanh(k * (v + C(0.044715) * v * v * v)));
+        });
+      case UnaryOp::Silu: return run([](C v) { return v / (C(1) + std::exp(-v)); });
+      case UnaryOp::Softplus:  // log(1 + e^v), stable for large |v|
+        return run([](C v) { return std::max(v, C(0)) + std::log1p(std::exp(-std::abs(v))); });
+      case UnaryOp::Affine: return run([a, b](C v) { return a * v + b; });
+      case UnaryOp::PowScalar: return run([a](C v) { return std::pow(v, a); });
+      case UnaryOp::Clamp: return run([a, b](C v) { return std::min(std::max(v, a), b); });
+      case UnaryOp::LeakyRelu: return run([a](C v) { return v > C(0) ? v : a * v; });
+    }
+  });
+}
+
+}  // namespace ember

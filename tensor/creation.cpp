@@ -1,0 +1,106 @@
+#include "tensor/creation.h"
+
+#include <cmath>
+#include <functional>
+
+#include "tensor/random.h"
+
+namespace ember {
+namespace {
+
+void check_shape(const Shape& shape, const char* op) {
+  for (int64_t s : shape) check(s >= 0, op, ": negative dimension in shape ", shape);
+}
+
+// Fills a new tensor on the host with value(i) for element i, then moves it to the device.
+Tensor make(const Shape& shape, TensorOptions options, const char* op, const std::function<double(int64_t)>& value) {
+  check_shape(shape, op);
+  TensorOptions host = options;
+  host.device = Device::cpu();
+  host.requires_grad = false;
+  Tensor t = empty(shape, host);
+  const int64_t n = t.numel();
+  dispatch_all(options.dtype, [&]<typename T>() {
+    T* p = t.data<T>();
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<compute_t<T>>(value(i)));
+  });
+  if (!options.device.is_cpu()) {
+    Tensor d = empty(shape, options);
+    copy_bytes(d.data_ptr(), d.device(), t.data_ptr(), t.device(), static_cast<size_t>(n) * dtype_size(options.dtype));
+    t = d;
+  }
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+}  // namespace
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  check_shape(shape, "empty");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * dtype_size(options.dtype), options.device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = options.dtype;
+  Tensor t(impl);
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
+}
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  return make(shape, options, "full", [value](int64_t) { return value; });
+}
+Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
+Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }
+Tensor scalar(double value, TensorOptions options) { return full({}, value, options); }
+
+Tensor arange(double start, double end, double step, TensorOptions options) {
+  check(step != 0, "arange: step must be non-zero");
+  int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
+  return make({std::max<int64_t>(n, 0)}, options, "arange", [=](int64_t i) { return start + step * static_cast<double>(i); });
+}
+
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
+  check(steps >= 0, "linspace: steps must be non-negative, got ", steps);
+  double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  return make({steps}, options, "linspace", [=](int64_t i) { return start + step * static_cast<double>(i); });
+}
+
+Tensor eye(int64_t n, TensorOptions options) {
+  return make({n, n}, options, "eye", [n](int64_t i) { return i / n == i % n ? 1.0 : 0.0; });
+}
+
+Tensor rand(const Shape& shape, TensorOptions options) {
+  GeneratorState s = next_stream();
+  // philox_uniform is in (0, 1]; 1 - u is in [0, 1), as documented.
+  return make(shape, options, "rand", [s](int64_t i) { return 1.0 - philox_uniform(s.seed, s.offset, static_cast<uint64_t>(i)); });
+}
+
+Tensor randn(const Shape& shape, TensorOptions options) {
+  GeneratorState s = next_stream();
+  return make(shape, options, "randn", [s](int64_t i) { return philox_normal(s.seed, s.offset, static_cast<uint64_t>(i)); });
+}
+
+Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options) {
+  check(high > low, "randint: empty range [", low, ", ", high, ")");
+  GeneratorState s = next_stream();
+  const uint64_t span = static_cast<uint64_t>(high - low);
+  return make(shape, options, "randint", [=](int64_t i) {
+    Philox4 bits = philox4x32(static_cast<uint64_t>(i), s.offset, s.seed);
+    uint64_t r = bits.v[0] | (static_cast<uint64_t>(bits.v[1]) << 32);
+    return static_cast<double>(low + static_cast<int64_t>(r % span));
+  });
+}
+
+template <typename T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
+  check(static_cast<int64_t>(values.size()) == numel_of(shape), "from_vector: ", values.size(),
+        " values do not fill shape ", shape, " (", numel_of(shape), " elements)");
+  return make(shape, options, "from_vector", [&](int64_t i) { return static_cast<double>(values[static_cast<size_t>(i)]); });
+}
+
+template Tensor from_vector<float>(const std::vector<float>&, const Shape&, TensorOptions);
+template Tensor from_vector<double>(const std::vector<double>&, const Shape&, TensorOptions);
+template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&, TensorOptions);
+
+}  // namespace ember

@@ -1,0 +1,73 @@
+#include "tensor/storage.h"
+
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "tensor/error.h"
+
+namespace ember {
+namespace {
+
+// Host memory: 64-byte aligned (a cache line, one AVX-512 vector). glibc is asked to keep
+// large freed blocks instead of returning them to the kernel, so a training loop that
+// allocates the same sizes every step does not page-fault fresh memory each time.
+class CpuAllocator final : public DeviceAllocator {
+ public:
+  CpuAllocator() {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  }
+  void* allocate(size_t nbytes) override {
+    size_t rounded = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded);
+    if (!p) fail("cpu allocator: out of memory allocating ", nbytes, " bytes");
+    in_use_ += rounded;
+    return p;
+  }
+  void deallocate(void* ptr, size_t nbytes) override {
+    std::free(ptr);
+    in_use_ -= (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
+  }
+  void copy(void* dst, Device, const void* src, Device, size_t nbytes) override {
+    if (nbytes) std::memcpy(dst, src, nbytes);
+  }
+  size_t bytes_in_use() const override { return in_use_; }
+
+ private:
+  std::atomic<size_t> in_use_{0};
+};
+
+DeviceAllocator* registry[2] = {nullptr, nullptr};
+
+}  // namespace
+
+void register_allocator(DeviceType type, DeviceAllocator* allocator) {
+  registry[static_cast<int>(type)] = allocator;
+}
+
+DeviceAllocator& allocator_for(Device device) {
+  if (device.is_cpu()) {
+    static CpuAllocator cpu;
+    return cpu;
+  }
+  DeviceAllocator* a = registry[static_cast<int>(device.type)];
+  if (!a) fail("device ", device, ": this build has no backend for it (was ember built with CUDA?)");
+  return *a;
+}
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) {
+  Device owner = dst_device.is_cpu() ? src_device : dst_device;
+  allocator_for(owner).copy(dst, dst_device, src, src_device, nbytes);
+}
+
+Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
+  data_ = allocator_for(device).allocate(nbytes);
+}
+
+Storage::~Storage() { allocator_for(device_).deallocate(data_, nbytes_); }
+
+}  // namespace ember

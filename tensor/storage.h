@@ -1,0 +1,49 @@
+#pragma once
+// Storage: one allocation on one device, shared by a tensor and all its views.
+// It also carries the version counter that autograd uses to detect in-place changes
+// of tensors saved for backward (views share it, as they share the bytes).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "tensor/device.h"
+
+namespace ember {
+
+// Each device type supplies one of these; the CPU one is built in, backends register others.
+struct DeviceAllocator {
+  virtual ~DeviceAllocator() = default;
+  virtual void* allocate(size_t nbytes) = 0;
+  virtual void deallocate(void* ptr, size_t nbytes) = 0;
+  // Copies between this device and the host, or within this device.
+  virtual void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) = 0;
+  // Bytes currently allocated through this allocator.
+  virtual size_t bytes_in_use() const = 0;
+};
+
+void register_allocator(DeviceType type, DeviceAllocator* allocator);
+DeviceAllocator& allocator_for(Device device);
+// Copies bytes between any two devices (one of them must be the host or both the same device).
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
+
+class Storage {
+ public:
+  Storage(size_t nbytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  Device device() const { return device_; }
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_;
+  uint64_t version_ = 0;
+};
+
+}  // namespace ember

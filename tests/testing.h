@@ -1,0 +1,33 @@
+#pragma once
+// Helpers shared by the test suites.
+#include <gtest/gtest.h>
+
+#include "autograd/ops.h"
+
+namespace ember::testing {
+
+// A random f64 leaf that requires grad.
+inline Tensor leaf(const Shape& shape, double scale = 1.0) {
+  return (randn(shape, {.dtype = DType::F64}) * scale).set_requires_grad();
+}
+
+// A random f64 leaf whose layout is non-contiguous: the transpose of a [.., b, a] buffer.
+inline Tensor transposed_leaf(const Shape& shape) {
+  Shape swapped = shape;
+  std::swap(swapped[swapped.size() - 1], swapped[swapped.size() - 2]);
+  Tensor base = randn(swapped, {.dtype = DType::F64});
+  return detach(transpose(base, -1, -2)).set_requires_grad();
+}
+
+// A positive f64 leaf (for log, sqrt, pow, division).
+inline Tensor positive_leaf(const Shape& shape) {
+  return (rand(shape, {.dtype = DType::F64}) + 0.5).set_requires_grad();
+}
+
+}  // namespace ember::testing
+
+#define EXPECT_GRADCHECK(f, ...)                                  \
+  do {                                                            \
+    auto _r = ::ember::gradcheck((f), __VA_ARGS__);               \
+    EXPECT_TRUE(_r.ok) << _r.message;                             \
+  } while (0)
