@@ -29,6 +29,18 @@ inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
 
 enum class ReduceOp { Sum, Max, Min, ArgMax, ArgMin };
 
+// Hyper-parameters of the fused optimizer steps (PyTorch's semantics).
+struct SgdStep {
+  double lr = 0.01, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+  bool first_step = false;  // the momentum buffer starts as the gradient itself
+};
+struct AdamStep {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  bool decoupled_weight_decay = false;  // AdamW
+  int64_t step = 1;                     // 1-based, for bias correction
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -84,6 +96,12 @@ class Backend {
   // scatter_add: out[index[i][j]][j] += src[i][j]; out is updated in place (any strides).
   virtual void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) = 0;
   virtual void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) = 0;
+
+  // Fused optimizer updates, in place, on contiguous tensors of one shape and floating dtype.
+  // momentum_buffer is undefined when momentum == 0.
+  virtual void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& h) = 0;
+  virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                         const AdamStep& h) = 0;
 
   // out = uniform (0, 1] numbers from the Philox stream (key, offset), element i at counter i.
   virtual void uniform(const Tensor& out, uint64_t key, uint64_t offset) = 0;

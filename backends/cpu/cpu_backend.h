@@ -29,6 +29,9 @@ class CpuBackend final : public Backend {
   void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
   void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) override;
   void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
+  void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& h) override;  // optim.cpp
+  void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const AdamStep& h) override;
   void uniform(const Tensor& out, uint64_t key, uint64_t offset) override;  // copy.cpp
 };
 

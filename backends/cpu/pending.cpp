@@ -24,5 +24,9 @@ void CpuBackend::index_select(const Tensor&, int, const Tensor&, const Tensor&) 
 void CpuBackend::index_add(const Tensor&, int, const Tensor&, const Tensor&) { fail("index_add: not implemented yet"); }
 void CpuBackend::gather(const Tensor&, int, const Tensor&, const Tensor&) { fail("gather: not implemented yet"); }
 void CpuBackend::scatter_add(const Tensor&, int, const Tensor&, const Tensor&) { fail("scatter_add: not implemented yet"); }
+void CpuBackend::sgd_step(const Tensor&, const Tensor&, const Tensor&, const SgdStep&) { fail("sgd_step: not implemented yet"); }
+void CpuBackend::adam_step(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const AdamStep&) {
+  fail("adam_step: not implemented yet");
+}
 
 }  // namespace ember
