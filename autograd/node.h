@@ -23,6 +23,13 @@ struct Node {
   std::string name;
   std::vector<Edge> edges;  // one per input, in order
   BackwardFn backward;      // released after a backward pass unless retain_graph
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the chain of nodes only this one keeps alive iteratively: a graph of a long
+  // training loop or a deep network would overflow the stack with recursive destructors.
+  ~Node();
 };
 
 // A tensor saved for the backward pass, with the version it had when saved: reading it back

@@ -36,7 +36,7 @@ bool view_strides(const Tensor& x, const Shape& shape, Strides& out) {
   const Shape& old_shape = x.shape();
   const Strides& old_strides = x.strides();
   out.assign(shape.size(), 0);
-  if (x.numel() == 0) {
+  if (x.numel() <= 1) {  // empty or a single element: any layout views it
     out = contiguous_strides(shape);
     return true;
   }
