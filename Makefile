@@ -3,17 +3,18 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+SETUP_GROUPS ?=
 
 .PHONY: all configure test run bench sanitize clean setup
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-configure:
+configure: setup
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
 
 setup:
-	./.ci/setup
+	@./.ci/setup $(SETUP_GROUPS)
 
 test: all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -21,9 +22,11 @@ test: all
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
+run: SETUP_GROUPS = experiments
 run: all
 	./$(BUILD)/experiments/emc/emc --quick
 
+bench: SETUP_GROUPS = bench
 bench: all
 	./bench/run.sh $(BUILD)
 
