@@ -17,8 +17,8 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
       case BinaryOp::Mul: return arith([](C x, C y) { return x * y; });
       case BinaryOp::Div: return arith([](C x, C y) { return x / y; });
       case BinaryOp::Pow: return arith([](C x, C y) { return static_cast<C>(std::pow(x, y)); });
-      case BinaryOp::Maximum: return arith([](C x, C y) { return x > y ? x : y; });
-      case BinaryOp::Minimum: return arith([](C x, C y) { return x < y ? x : y; });
+      case BinaryOp::Maximum: return arith([](C x, C y) { return (x > y || x != x) ? x : y; });  // NaN wins
+      case BinaryOp::Minimum: return arith([](C x, C y) { return (x < y || x != x) ? x : y; });
       case BinaryOp::Eq: return compare([](C x, C y) { return x == y; });
       case BinaryOp::Ne: return compare([](C x, C y) { return x != y; });
       case BinaryOp::Lt: return compare([](C x, C y) { return x < y; });

@@ -1,5 +1,6 @@
 // Unary elementwise kernels: math and activations.
 #include <cmath>
+#include <numbers>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/map.h"
@@ -22,15 +23,16 @@ void CpuBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double al
       case UnaryOp::Reciprocal: return run([](C v) { return C(1) / v; });
       case UnaryOp::Square: return run([](C v) { return v * v; });
       case UnaryOp::Erf: return run([](C v) { return std::erf(v); });
-      case UnaryOp::Relu: return run([](C v) { return v > C(0) ? v : C(0); });
+      case UnaryOp::Relu: return run([](C v) { return v < C(0) ? C(0) : v; });  // NaN stays NaN, as in PyTorch
       case UnaryOp::Sigmoid: return run([](C v) { return C(1) / (C(1) + std::exp(-v)); });
       case UnaryOp::Tanh: return run([](C v) { return std::tanh(v); });
       case UnaryOp::Sin: return run([](C v) { return std::sin(v); });
       case UnaryOp::Cos: return run([](C v) { return std::cos(v); });
-      case UnaryOp::GeluErf: return run([](C v) { return C(0.5) * v * (C(1) + std::erf(v * C(M_SQRT1_2))); });
+      case UnaryOp::GeluErf:
+        return run([](C v) { return C(0.5) * v * (C(1) + std::erf(v * C(0.5 * std::numbers::sqrt2))); });
       case UnaryOp::GeluTanh:
         return run([](C v) {
-          const C k = C(0.7978845608028654);  // sqrt(2 / pi)
+          const C k = C(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);  // sqrt(2 / pi)
           return C(0.5) * v * (C(1) + std::tanh(k * (v + C(0.044715) * v * v * v)));
         });
       case UnaryOp::Silu: return run([](C v) { return v / (C(1) + std::exp(-v)); });

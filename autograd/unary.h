@@ -1,0 +1,42 @@
+#pragma once
+// Differentiable elementwise math and activations, and the selections (maximum, minimum,
+// where, masked_fill). Binary forms broadcast by NumPy's rules.
+#include "tensor/tensor.h"
+
+namespace ember {
+
+// Math (floating inputs).
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);  // 1 / sqrt(x)
+Tensor abs(const Tensor& x);    // gradient sign(x): 0 at 0
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor erf(const Tensor& x);
+Tensor pow(const Tensor& x, double exponent);
+Tensor pow(const Tensor& base, const Tensor& exponent);
+
+// Activations.
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);  // gradient 0 at 0
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// x * Phi(x); with tanh_approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+Tensor gelu(const Tensor& x, bool tanh_approximation = false);
+Tensor silu(const Tensor& x);      // x * sigmoid(x)
+Tensor softplus(const Tensor& x);  // log(1 + exp(x))
+
+// min(max(x, lo), hi), lo <= hi (either may be infinite). The gradient is 1 strictly
+// inside (lo, hi) and 0 elsewhere.
+Tensor clamp(const Tensor& x, double lo, double hi);
+// On ties the gradient is split half and half between a and b, as PyTorch does.
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// cond ? a : b, with bool cond; cond, a and b broadcast together. Differentiable in a and b.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// x with `value` where the bool mask (broadcast to x's shape) is true.
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+
+}  // namespace ember
