@@ -1,0 +1,122 @@
+#include "autograd/losses.h"
+
+#include <numeric>
+
+#include "autograd/elementwise.h"
+#include "autograd/index_ops.h"
+#include "autograd/kernels.h"
+#include "autograd/record.h"
+#include "autograd/reduce.h"
+#include "autograd/shape_ops.h"
+#include "autograd/unary.h"
+#include "tensor/creation.h"
+
+namespace ember {
+namespace {
+
+// A class loss's operands as rows: scores [M, C] with the class dim moved last, targets [M],
+// and the shape of the unreduced loss.
+struct ClassRows {
+  Tensor scores, target;
+  Shape loss_shape;
+  int64_t classes = 0;
+};
+
+ClassRows class_rows(const char* op, const Tensor& scores, const Tensor& target) {
+  kernels::check_floating(op, scores);
+  check(scores.dim() >= 1, op, ": expected scores of shape [N, C, ...] or [C], got a scalar");
+  check(target.dtype() == DType::I64, op, ": target must hold i64 class indices, got ", target.dtype(), " ",
+        target.shape());
+  check(target.device() == scores.device(), op, ": scores on ", scores.device(), ", target on ", target.device());
+  const size_t class_dim = scores.dim() >= 2 ? 1 : 0;
+  ClassRows r;
+  r.classes = scores.shape()[class_dim];
+  r.loss_shape = scores.shape();
+  r.loss_shape.erase(r.loss_shape.begin() + static_cast<int64_t>(class_dim));
+  check(target.shape() == r.loss_shape, op, ": target of shape ", target.shape(), " does not match scores of shape ",
+        scores.shape(), " (expected ", r.loss_shape, ")");
+  std::vector<int64_t> order(scores.shape().size());
+  std::iota(order.begin(), order.end(), 0);
+  order.erase(order.begin() + static_cast<int64_t>(class_dim));
+  order.push_back(static_cast<int64_t>(class_dim));
+  const int64_t rows = numel_of(r.loss_shape);
+  r.scores = reshape(permute(scores, order), {rows, r.classes});
+  r.target = reshape(target, {rows});
+  return r;
+}
+
+// Bool [M]: true where the target is not ignore_index.
+Tensor kept_rows(const ClassRows& rows, int64_t ignore_index) {
+  return ne(rows.target,
+            scalar(static_cast<double>(ignore_index), {.dtype = DType::I64, .device = rows.target.device()}));
+}
+
+Tensor reduce_loss(const Tensor& losses, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Sum: return sum(losses);
+    case Reduction::Mean: return mean(losses);
+    case Reduction::None: break;
+  }
+  return losses;
+}
+
+// Per-row losses [M] reduced; Mean averages over the targets that are not ignored (0 / 0 =
+// NaN when all are, as in PyTorch).
+Tensor reduce_class_loss(const Tensor& losses, const ClassRows& rows, Reduction reduction, int64_t ignore_index) {
+  if (reduction == Reduction::None) return reshape(losses, rows.loss_shape);
+  if (reduction == Reduction::Sum) return sum(losses);
+  return sum(losses) / sum(to(kept_rows(rows, ignore_index), losses.dtype()));
+}
+
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  check(a.shape() == b.shape(), op, ": input of shape ", a.shape(), " and target of shape ", b.shape(), " differ");
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction, int64_t ignore_index,
+                     double label_smoothing) {
+  check(label_smoothing >= 0 && label_smoothing <= 1, "cross_entropy: label_smoothing ", label_smoothing,
+        " is outside [0, 1] (logits ", logits.shape(), ")");
+  ClassRows rows = class_rows("cross_entropy", logits, target);
+  Tensor x = kernels::contiguous(rows.scores, rows.scores.dtype());
+  Tensor losses = kernels::empty_like(x, {x.size(0)}), lse = kernels::empty_like(x, {x.size(0)});
+  backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
+  losses = record("cross_entropy", losses, {rows.scores},
+                  [xs = Saved(x, "cross_entropy"), ts = Saved(rows.target, "cross_entropy"), lse, ignore_index, label_smoothing](const Tensor& g) {
+    Tensor xv = xs.get();
+    Tensor gx = kernels::empty_like(xv);
+    backend_for(xv.device()).cross_entropy_backward(xv, ts.get(), lse, g, ignore_index, label_smoothing, gx);
+    return std::vector<Tensor>{gx};
+  });
+  return reduce_class_loss(losses, rows, reduction, ignore_index);
+}
+
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, int64_t ignore_index) {
+  ClassRows rows = class_rows("nll_loss", log_probs, target);
+  std::vector<int64_t> targets = rows.target.to_vector<int64_t>();
+  for (size_t n = 0; n < targets.size(); ++n)
+    if (targets[n] != ignore_index && (targets[n] < 0 || targets[n] >= rows.classes))
+      fail("nll_loss: target ", targets[n], " at row ", n, " is out of range for ", rows.classes, " classes");
+  Tensor kept = kept_rows(rows, ignore_index);
+  // Ignored rows gather class 0, then are masked out.
+  Tensor safe_target = rows.target * to(kept, DType::I64);
+  Tensor picked = squeeze(gather(rows.scores, 1, unsqueeze(safe_target, 1)), 1);
+  return reduce_class_loss(-picked * to(kept, log_probs.dtype()), rows, reduction, ignore_index);
+}
+
+Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
+  check_same_shape("mse_loss", pred, target);
+  kernels::check_floating("mse_loss", pred);
+  Tensor d = pred - target;
+  return reduce_loss(d * d, reduction);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
+  check_same_shape("binary_cross_entropy_with_logits", logits, target);
+  kernels::check_floating("binary_cross_entropy_with_logits", logits);
+  // softplus(x) = max(x, 0) + log1p(exp(-|x|)), the stable form.
+  return reduce_loss(softplus(logits) - logits * target, reduction);
+}
+
+}  // namespace ember

@@ -1,0 +1,81 @@
+#pragma once
+// Vectorisable math and row loops for the CPU row kernels (softmax, cross-entropy, layer norm).
+// glibc's expf is an opaque call that stops a `#pragma omp simd` loop from vectorising
+// (without -ffast-math), so the float exp here is straight-line arithmetic the compiler can
+// widen: Cephes' range reduction exp(x) = 2^n * exp(r), |r| <= ln2 / 2, with
+// exp(r) ~ 1 + r + r^2 P(r), P of degree 5. It stays within 2 ulp of the exact result,
+// denormals included; exp(-inf) = 0, exp(+inf) = inf, exp(NaN) = NaN.
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "backends/cpu/strided.h"
+
+namespace ember::cpu {
+
+inline float vexp(float x) {
+  // Beyond these the result is inf / rounds to 0; clamping keeps 2^n within the scaling below.
+  x = x < -104.0f ? -104.0f : x;
+  x = x > 89.0f ? 89.0f : x;
+  // n = round(x / ln2) by the 1.5 * 2^23 trick: adding it leaves n in the low mantissa bits,
+  // without a float-to-int conversion (which NaN would make undefined).
+  constexpr float kShift = 12582912.0f;
+  const float shifted = x * 1.44269504088896341f + kShift;
+  const float n = shifted - kShift;
+  const int32_t ni = static_cast<int32_t>(std::bit_cast<uint32_t>(shifted) - std::bit_cast<uint32_t>(kShift));
+  // ln2 in two parts so that n * ln2_hi is exact.
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  // 2^n in two factors, each a normal float for n in [-151, 129], so a denormal result is
+  // rounded once, at the last multiply.
+  const int32_t half = ni >> 1;
+  const float scale1 = std::bit_cast<float>(static_cast<uint32_t>(half + 127) << 23);
+  const float scale2 = std::bit_cast<float>(static_cast<uint32_t>(ni - half + 127) << 23);
+  return p * scale1 * scale2;
+}
+
+inline double vexp(double x) { return std::exp(x); }
+
+// fn(r) for each of `rows` rows of `cols` elements, spread over threads when worth it.
+template <typename Fn>
+void for_each_row(int64_t rows, int64_t cols, Fn&& fn) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelGrain && rows > 1)
+  for (int64_t r = 0; r < rows; ++r) fn(r);
+}
+
+template <typename T>
+compute_t<T> row_max(const T* x, int64_t n) {
+  using C = compute_t<T>;
+  C m = -std::numeric_limits<C>::infinity();
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) m = m > static_cast<C>(x[i]) ? m : static_cast<C>(x[i]);
+  return m;
+}
+
+template <typename T>
+compute_t<T> row_sum(const T* x, int64_t n) {
+  compute_t<T> s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += static_cast<compute_t<T>>(x[i]);
+  return s;
+}
+
+// log(sum(exp(x))), shifted by the row's max so that no term overflows.
+template <typename T>
+compute_t<T> row_logsumexp(const T* x, int64_t n) {
+  using C = compute_t<T>;
+  const C m = row_max(x, n);
+  C s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) s += vexp(static_cast<C>(x[i]) - m);
+  return m + std::log(s);
+}
+
+}  // namespace ember::cpu
