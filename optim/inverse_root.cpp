@@ -1,6 +1,8 @@
 #include "optim/inverse_root.h"
 
+#ifdef EMBER_HAVE_LAPACKE
 #include <lapacke.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +18,9 @@ Tensor inverse_root(const Tensor& a, int root, double eps) {
   check(a.dim() == 2 && a.size(0) == a.size(1) && a.size(0) > 0, "inverse_root: expected a square matrix, got ",
         a.shape());
   check(root > 0 && eps >= 0, "inverse_root: need root > 0 and eps >= 0, got root ", root, " and eps ", eps);
+#ifndef EMBER_HAVE_LAPACKE
+  fail("inverse_root: this build has no LAPACK (install liblapacke-dev and rebuild); Shampoo needs it");
+#else
   NoGradGuard no_grad;
   const Tensor host = contiguous(to(to(a, Device::cpu()), DType::F64));
   const auto n = static_cast<lapack_int>(a.size(0));
@@ -47,6 +52,7 @@ Tensor inverse_root(const Tensor& a, int root, double eps) {
     }
   }
   return to(to(out, a.dtype()), a.device());
+#endif
 }
 
 }  // namespace ember

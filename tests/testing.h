@@ -31,3 +31,10 @@ inline Tensor positive_leaf(const Shape& shape) {
     auto _r = ::ember::gradcheck((f), __VA_ARGS__);               \
     EXPECT_TRUE(_r.ok) << _r.message;                             \
   } while (0)
+
+// Shampoo's inverse roots need LAPACK; a build without it (such as the GPU machine's) skips them.
+#ifdef EMBER_HAVE_LAPACKE
+#define SKIP_WITHOUT_LAPACK() (void)0
+#else
+#define SKIP_WITHOUT_LAPACK() GTEST_SKIP() << "built without LAPACK (liblapacke-dev)"
+#endif

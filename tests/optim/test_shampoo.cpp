@@ -151,6 +151,7 @@ Values run_shampoo(const Quadratic& q, const ShampooOptions& o, int steps, DType
 }
 
 TEST(InverseRoot, MatchesJacobiAndInvertsTheFourthPower) {
+  SKIP_WITHOUT_LAPACK();
   for (int64_t n : {1, 4, 7}) {
     // A rank-deficient PSD matrix G G^T: eps carries the null space.
     Tensor g = randn({n, 2}, {.dtype = DType::F64});
@@ -171,12 +172,14 @@ TEST(InverseRoot, MatchesJacobiAndInvertsTheFourthPower) {
 }
 
 TEST(Shampoo, PlainPreconditionedStepMatchesDenseReference) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic q({4, 3});
   const ShampooOptions o{.lr = 0.1, .momentum = 0, .epsilon = 1e-4, .graft = Graft::None};
   EXPECT_LT(max_abs_diff(run_shampoo(q, o, 3), reference_shampoo(q, o, 4, 3, 3)), 1e-10);
 }
 
 TEST(Shampoo, GraftingMomentumAveragingAndCachedRootsMatchReference) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic q({3, 5});
   const std::vector<ShampooOptions> cases = {
       {.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01, .beta2 = 0.9, .precondition_frequency = 2},
@@ -187,6 +190,7 @@ TEST(Shampoo, GraftingMomentumAveragingAndCachedRootsMatchReference) {
 }
 
 TEST(Shampoo, LargeDimensionsAreSplitIntoBlocks) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic q({5, 3});
   const ShampooOptions o{.lr = 0.05, .beta2 = 0.95, .max_preconditioner_dim = 2, .graft = Graft::SGD};
   EXPECT_LT(max_abs_diff(run_shampoo(q, o, 4), reference_shampoo(q, o, 5, 3, 4)), 1e-10);
@@ -206,6 +210,7 @@ TEST(Shampoo, LargeDimensionsAreSplitIntoBlocks) {
 }
 
 TEST(Shampoo, HigherRankParametersMergeTrailingDimsAndDropUnitDims) {
+  SKIP_WITHOUT_LAPACK();
   const ShampooOptions o{.lr = 0.05, .beta2 = 0.9};
   const Quadratic cube({2, 3, 4}), unit({1, 4, 1, 3});
   EXPECT_LT(max_abs_diff(run_shampoo(cube, o, 3), reference_shampoo(cube, o, 2, 12, 3)), 1e-10);
@@ -213,6 +218,7 @@ TEST(Shampoo, HigherRankParametersMergeTrailingDimsAndDropUnitDims) {
 }
 
 TEST(Shampoo, VectorsArePreconditionedDiagonally) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic vector({6}), column({6, 1});
   for (Graft graft : {Graft::None, Graft::Adam}) {
     const ShampooOptions o{.lr = 0.05, .beta2 = 0.9, .graft = graft};
@@ -222,12 +228,14 @@ TEST(Shampoo, VectorsArePreconditionedDiagonally) {
 }
 
 TEST(Shampoo, FloatParametersMatchReference) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic q({4, 3});
   const ShampooOptions o{.lr = 0.05, .beta2 = 0.9};
   EXPECT_LT(max_abs_diff(run_shampoo(q, o, 4, DType::F32), reference_shampoo(q, o, 4, 3, 4)), 1e-4);
 }
 
 TEST(Shampoo, ReachesTheMinimum) {
+  SKIP_WITHOUT_LAPACK();
   const Quadratic q({4, 3});
   for (Graft graft : {Graft::None, Graft::SGD, Graft::Adam}) {
     Values p = run_steps(q, 400, [&](std::vector<Tensor> ps) {
@@ -240,6 +248,7 @@ TEST(Shampoo, ReachesTheMinimum) {
 }
 
 TEST(Shampoo, RejectsBadHyperParameters) {
+  SKIP_WITHOUT_LAPACK();
   Tensor p = zeros({2, 2}).set_requires_grad();
   testing::expect_error([&] { Shampoo({p}, {.beta2 = 0}); }, "Shampoo: beta2 must be in (0, 1]");
   testing::expect_error([&] { Shampoo({p}, {.epsilon = 0}); }, "Shampoo: epsilon must be positive");
