@@ -16,8 +16,9 @@ configure: setup
 setup:
 	@./.ci/setup $(SETUP_GROUPS)
 
+# Idle OpenMP threads sleep instead of spinning: ctest runs test programs side by side.
 test: all
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && OMP_WAIT_POLICY=passive ctest --output-on-failure -j $(JOBS)
 
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"

@@ -1,0 +1,16 @@
+#pragma once
+// Everything of nn/: one include.
+#include "nn/init.h"
+#include "nn/layers/activation.h"
+#include "nn/layers/conv.h"
+#include "nn/layers/dropout.h"
+#include "nn/layers/embedding.h"
+#include "nn/layers/flatten.h"
+#include "nn/layers/linear.h"
+#include "nn/layers/norm.h"
+#include "nn/layers/pool.h"
+#include "nn/models/cnn.h"
+#include "nn/models/mlp.h"
+#include "nn/models/resnet.h"
+#include "nn/module.h"
+#include "nn/sequential.h"
