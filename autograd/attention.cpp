@@ -1,0 +1,110 @@
+#include "autograd/attention.h"
+
+#include <cmath>
+
+#include "autograd/kernels.h"
+#include "autograd/record.h"
+#include "autograd/shape_ops.h"
+#include "tensor/creation.h"
+#include "tensor/random.h"
+
+namespace ember {
+namespace {
+
+constexpr const char* kOp = "scaled_dot_product_attention";
+
+Shape leading(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end() - 2); }
+
+void check_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double dropout_p) {
+  check(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2, kOp, ": query ", q.shape(), ", key ", k.shape(), " and value ",
+        v.shape(), " must each be [..., T, D]");
+  kernels::check_floating(kOp, q);
+  kernels::check_same(kOp, q, k);
+  kernels::check_same(kOp, q, v);
+  check(leading(q) == leading(k) && leading(q) == leading(v), kOp, ": query ", q.shape(), ", key ", k.shape(),
+        " and value ", v.shape(), ": leading (batch, head) dims differ");
+  check(q.size(-1) == k.size(-1), kOp, ": query ", q.shape(), " and key ", k.shape(), ": head dims ", q.size(-1),
+        " and ", k.size(-1), " differ");
+  check(k.size(-2) == v.size(-2), kOp, ": key ", k.shape(), " and value ", v.shape(), ": key lengths ", k.size(-2),
+        " and ", v.size(-2), " differ");
+  check(dropout_p >= 0 && dropout_p <= 1, kOp, ": dropout probability ", dropout_p, " is outside [0, 1] (query ",
+        q.shape(), ")");
+  if (!mask.defined()) return;
+  check(mask.dtype() == DType::Bool, kOp, ": mask must be bool (true = attend), got ", mask.dtype(), " ", mask.shape());
+  check(mask.device() == q.device(), kOp, ": mask on ", mask.device(), ", query on ", q.device());
+  Shape scores = leading(q);
+  scores.push_back(q.size(-2));
+  scores.push_back(k.size(-2));
+  bool broadcasts = mask.dim() <= static_cast<int64_t>(scores.size());
+  for (int64_t i = 1; broadcasts && i <= mask.dim(); ++i) {
+    const int64_t have = mask.shape()[static_cast<size_t>(mask.dim() - i)];
+    broadcasts = have == 1 || have == scores[scores.size() - static_cast<size_t>(i)];
+  }
+  check(broadcasts, kOp, ": mask ", mask.shape(), " does not broadcast to the scores ", scores, " of query ", q.shape(),
+        " and key ", k.shape());
+}
+
+// t [..., T, C] as the kernels' [batch, heads, T, C]: a view where the leading dims allow one,
+// else a copy (reshape decides). t carries no autograd history here.
+Tensor as_heads(const Tensor& t, int64_t batch, int64_t heads) {
+  return reshape(detach(t), {batch, heads, t.size(-2), t.size(-1)});
+}
+
+// The kernels read rows with unit stride, in the op's dtype; other layouts are copied.
+Tensor unit_rows(const Tensor& t, DType dtype) {
+  return (t.stride(-1) == 1 || t.size(-1) <= 1) && t.dtype() == dtype ? t : kernels::contiguous(t, dtype);
+}
+
+}  // namespace
+
+Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& mask,
+                                    double dropout_p, bool training, double scale) {
+  check_operands(q, k, v, mask, dropout_p);
+  const Shape lead = leading(q);
+  // Leading dims [..., H] flatten to [batch, H]; a rank-2 problem is one head.
+  const int64_t heads = lead.empty() ? 1 : lead.back();
+  const int64_t batch = lead.empty() ? 1 : numel_of(Shape(lead.begin(), lead.end() - 1));
+  const int64_t tq = q.size(-2), tk = k.size(-2), d = q.size(-1), dv = v.size(-1);
+
+  Backend::AttentionParams p;
+  p.scale = scale != 0 ? scale : d > 0 ? 1 / std::sqrt(static_cast<double>(d)) : 1;
+  p.causal = causal;
+  if (training && dropout_p > 0) {
+    const GeneratorState stream = next_stream();
+    p.dropout_p = dropout_p;
+    p.seed = stream.seed;
+    p.offset = stream.offset;
+  }
+  const DType dtype = q.dtype();
+  Tensor q4 = unit_rows(as_heads(q, batch, heads), dtype), k4 = unit_rows(as_heads(k, batch, heads), dtype),
+         v4 = unit_rows(as_heads(v, batch, heads), dtype);
+  Tensor m4;
+  if (mask.defined()) {
+    Shape scores = lead;
+    scores.push_back(tq);
+    scores.push_back(tk);
+    m4 = as_heads(broadcast_view(mask, scores, kOp), batch, heads);
+  }
+  Tensor out = empty({batch, heads, tq, dv}, {.dtype = dtype, .device = q.device()});
+  // The lse keeps the compute precision: bf16 would perturb the recomputed probabilities.
+  const DType lse_dtype = dtype == DType::F64 ? DType::F64 : DType::F32;
+  Tensor lse = empty({batch, heads, tq}, {.dtype = lse_dtype, .device = q.device()});
+  backend_for(q.device()).attention(q4, k4, v4, m4, p, out, lse);
+
+  Shape out_shape = lead;
+  out_shape.push_back(tq);
+  out_shape.push_back(dv);
+  Tensor result = as_strided(out, out_shape, contiguous_strides(out_shape), out.offset());
+  return record(kOp, result, {q, k, v},
+                [sq = Saved(q4, kOp), sk = Saved(k4, kOp), sv = Saved(v4, kOp), sm = Saved(m4, kOp),
+                 so = Saved(out, kOp), lse, p, q_shape = q.shape(), k_shape = k.shape(),
+                 v_shape = v.shape()](const Tensor& g) {
+    Tensor qv = sq.get(), kv = sk.get(), vv = sv.get(), ov = so.get();
+    Tensor g4 = unit_rows(as_heads(g, ov.size(0), ov.size(1)), ov.dtype());
+    Tensor gq = kernels::empty_like(qv), gk = kernels::empty_like(kv), gv = kernels::empty_like(vv);
+    backend_for(ov.device()).attention_backward(qv, kv, vv, sm.get(), ov, lse, g4, p, gq, gk, gv);
+    return std::vector<Tensor>{reshape(gq, q_shape), reshape(gk, k_shape), reshape(gv, v_shape)};
+  });
+}
+
+}  // namespace ember
