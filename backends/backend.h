@@ -105,6 +105,68 @@ class Backend {
 
   // out = uniform (0, 1] numbers from the Philox stream (key, offset), element i at counter i.
   virtual void uniform(const Tensor& out, uint64_t key, uint64_t offset) = 0;
+
+  // Convolution and pooling (NCHW)
+  // The geometry of a grouped, dilated 2-d convolution (conv1d runs as one with H = 1):
+  // OH = (H + 2 pad_h - dilation_h (KH - 1) - 1) / stride_h + 1, likewise OW.
+  struct Conv2dParams {
+    int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1, groups = 1;
+  };
+  // y [N,O,OH,OW] = x [N,C,H,W] convolved with w [O,C/groups,KH,KW], plus bias [O] if defined.
+  virtual void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+                      const Tensor& y) = 0;
+  // gx [N,C,H,W] = the gradient of conv2d with respect to x, given gy [N,O,OH,OW].
+  virtual void conv2d_backward_data(const Tensor& gy, const Tensor& w, const Conv2dParams& p, const Tensor& gx) = 0;
+  // gw [O,C/groups,KH,KW] and, when defined, gb [O]: the gradients with respect to w and bias.
+  virtual void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dParams& p, const Tensor& gw,
+                                      const Tensor& gb) = 0;
+  // Pooling windows of x [N,C,H,W] into y [N,C,OH,OW]: fixed ones (OH = (H + 2 pad_h - kernel_h) /
+  // stride_h + 1, padding at most half the kernel) or, when adaptive, output row i pooling input
+  // rows [floor(i H / OH), ceil((i + 1) H / OH)) (kernel, stride, padding unused); likewise columns.
+  struct Pool2dParams {
+    int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+    bool adaptive = false;
+  };
+  // y = the max of each fixed window (padding never wins, NaN does); indices (i64, y's shape) =
+  // where it is, as h * W + w in its plane. The backward writes all of gx: gy added at the indices.
+  virtual void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y, const Tensor& indices) = 0;
+  virtual void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const Tensor& gx) = 0;
+  // y = the mean of each window; a fixed window divides by kernel_h * kernel_w, padding included
+  // (PyTorch's count_include_pad). The backward writes all of gx.
+  virtual void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y) = 0;
+  virtual void avg_pool2d_backward(const Tensor& gy, const Pool2dParams& p, const Tensor& gx) = 0;
+
+  // Fused attention
+  // Scaled dot-product attention, flash style, over q [B,H,Tq,D], k [B,H,Tk,D], v [B,H,Tk,Dv]
+  // (any strides, unit stride along the last dim). mask is undefined or a bool [B,H,Tq,Tk] view
+  // (stride 0 where broadcast), true = attend; causal also hides key j from query i when j > i.
+  // Writes out [B,H,Tq,Dv] and lse [B,H,Tq], each row's logsumexp of the scaled, masked scores,
+  // in the compute type (f64 for f64, f32 for f32 and bf16): -inf for a row that attends to no
+  // key, whose out is 0. Dropout drops score (b H + h, i, j) of the virtual [B H, Tq, Tk] matrix,
+  // element e = ((b H + h) Tq + i) Tk + j, when philox_uniform(seed, offset, e) <= dropout_p, and
+  // scales the kept probabilities by 1 / (1 - dropout_p).
+  struct AttentionParams {
+    double scale = 1, dropout_p = 0;
+    bool causal = false;
+    uint64_t seed = 0, offset = 0;
+  };
+  virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                         const AttentionParams& p, const Tensor& out, const Tensor& lse) = 0;
+  // gq, gk, gv (contiguous, shaped as q, k, v) from gout [B,H,Tq,Dv] (unit stride along the last
+  // dim) and the forward's out and lse, recomputing the probabilities tile by tile.
+  virtual void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
+                                  const Tensor& out, const Tensor& lse, const Tensor& gout, const AttentionParams& p,
+                                  const Tensor& gq, const Tensor& gk, const Tensor& gv) = 0;
+
+  // FFT long convolution
+  // Causal convolution along the last dim of u [B,C,L] with per-channel filters k [C,K], K <= L,
+  // plus a skip term D [C] (undefined = none): y[b,c,t] = sum_{s<=t, s<K} k[c,s] u[b,c,t-s] + D[c] u[b,c,t],
+  // y [B,C,L]. Computed through FFTs of a length >= L + K - 1, so any L works.
+  virtual void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) = 0;
+  // The gradients given gy [B,C,L], each written only when defined: gu [B,C,L] (gy correlated with
+  // k, plus D gy), gk [C,K] (gy correlated with u, summed over the batch), gd [C] (sum of gy u).
+  virtual void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d,
+                                 const Tensor& gu, const Tensor& gk, const Tensor& gd) = 0;
 };
 
 // The backend for a device (throws if this build has none for it).

@@ -33,6 +33,29 @@ class CpuBackend final : public Backend {
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const AdamStep& h) override;
   void uniform(const Tensor& out, uint64_t key, uint64_t offset) override;  // copy.cpp
+
+  // Convolution and pooling (NCHW)
+  void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+              const Tensor& y) override;  // conv.cpp
+  void conv2d_backward_data(const Tensor& gy, const Tensor& w, const Conv2dParams& p, const Tensor& gx) override;
+  void conv2d_backward_weight(const Tensor& gy, const Tensor& x, const Conv2dParams& p, const Tensor& gw,
+                              const Tensor& gb) override;
+  void max_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y, const Tensor& indices) override;  // pool.cpp
+  void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const Tensor& gx) override;
+  void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y) override;
+  void avg_pool2d_backward(const Tensor& gy, const Pool2dParams& p, const Tensor& gx) override;
+
+  // Fused attention
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const AttentionParams& p,
+                 const Tensor& out, const Tensor& lse) override;  // attention.cpp
+  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& out,
+                          const Tensor& lse, const Tensor& gout, const AttentionParams& p, const Tensor& gq,
+                          const Tensor& gk, const Tensor& gv) override;
+
+  // FFT long convolution
+  void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) override;  // fft_conv.cpp
+  void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& gu,
+                         const Tensor& gk, const Tensor& gd) override;
 };
 
 }  // namespace ember
