@@ -6,58 +6,130 @@
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
+#include "autograd/unary.h"
+#include "tensor/creation.h"
 
 namespace ember {
 namespace {
 
-// Sorted unique dims in [0, rank); an empty list means every dim.
-std::vector<int> reduce_dims(const Tensor& x, const std::vector<int64_t>& dims, const char* op) {
-  std::vector<int> out;
-  if (dims.empty()) {
-    for (int d = 0; d < static_cast<int>(x.dim()); ++d) out.push_back(d);
-    return out;
+// One reduction's dims, checked, and the shapes around it.
+struct Reduction {
+  std::vector<int> dims;  // sorted, unique, in [0, rank); empty for a 0-d tensor
+  Shape kept;             // x's shape with the reduced dims set to 1
+  Shape result;           // what the op returns: kept, or kept without the reduced dims
+  int64_t count = 1;      // elements folded into each output
+
+  std::vector<int64_t> dims64() const { return {dims.begin(), dims.end()}; }
+};
+
+// An empty `dims` means every dim. A 0-d tensor accepts dim 0 and -1, as in PyTorch.
+Reduction plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, const char* op) {
+  Reduction r;
+  const int64_t rank = x.dim(), bound = std::max<int64_t>(rank, 1);
+  for (int64_t d : dims) {
+    check(d >= -bound && d < bound, op, ": dim ", d, " is out of range for shape ", x.shape());
+    if (rank > 0) r.dims.push_back(normalize_dim(d, x.shape().size(), op));
   }
-  for (int64_t d : dims) out.push_back(normalize_dim(d, x.shape().size(), op));
-  std::sort(out.begin(), out.end());
-  check(std::adjacent_find(out.begin(), out.end()) == out.end(), op, ": repeated dim in reduction of shape ", x.shape());
-  return out;
+  if (dims.empty())
+    for (int d = 0; d < rank; ++d) r.dims.push_back(d);
+  std::sort(r.dims.begin(), r.dims.end());
+  check(std::adjacent_find(r.dims.begin(), r.dims.end()) == r.dims.end(), op, ": repeated dim in ", dims,
+        " for shape ", x.shape());
+  r.kept = x.shape();
+  for (int d : r.dims) {
+    r.count *= r.kept[static_cast<size_t>(d)];
+    r.kept[static_cast<size_t>(d)] = 1;
+  }
+  for (size_t i = 0; i < r.kept.size(); ++i)
+    if (keepdim || !std::binary_search(r.dims.begin(), r.dims.end(), static_cast<int>(i))) r.result.push_back(r.kept[i]);
+  return r;
 }
 
-// The reduced shape without the kept size-1 dims.
-Shape dropped(const Shape& kept, const std::vector<int>& dims) {
-  Shape out;
-  for (size_t i = 0; i < kept.size(); ++i)
-    if (!std::binary_search(dims.begin(), dims.end(), static_cast<int>(i))) out.push_back(kept[i]);
-  return out;
+// The backend's output (kept shape) viewed with the op's result shape.
+Tensor shaped(const Tensor& out, const Reduction& r) { return as_strided(out, r.result, contiguous_strides(r.result), 0); }
+
+void check_not_empty(const Reduction& r, const Tensor& x, const char* op) {
+  check(r.count > 0, op, ": cannot reduce over an empty dimension of shape ", x.shape());
 }
 
-int64_t count_of(const Tensor& x, const std::vector<int>& dims) {
-  int64_t n = 1;
-  for (int d : dims) n *= x.shape()[static_cast<size_t>(d)];
-  return n;
+Tensor extremum(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  Reduction r = plan(x, dims, keepdim, name);
+  check_not_empty(r, x, name);
+  Tensor out = kernels::reduce(op, x, r.dims);
+  return record(name, shaped(out, r), {x}, [x = Saved(x, name), out = Saved(out, name), r](const Tensor& g) {
+    Tensor xv = x.get();
+    Tensor at_extremum = to(eq(xv, out.get()), xv.dtype());
+    Tensor ties = sum(at_extremum, r.dims64(), true);
+    return std::vector<Tensor>{at_extremum * (reshape(g, r.kept) / ties)};
+  });
+}
+
+Tensor arg_extremum(ReduceOp op, const char* name, const Tensor& x, int64_t dim, bool keepdim) {
+  Reduction r = plan(x, {dim}, keepdim, name);
+  check_not_empty(r, x, name);
+  if (r.dims.empty()) return zeros({}, {.dtype = DType::I64, .device = x.device()});  // x is 0-d
+  return shaped(kernels::reduce(op, x, r.dims), r);
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   kernels::check_floating("sum", x);
-  std::vector<int> ds = reduce_dims(x, dims, "sum");
-  Tensor out = kernels::reduce(ReduceOp::Sum, x, ds);
-  Shape kept = out.shape();
-  if (!keepdim) out = as_strided(out, dropped(kept, ds), contiguous_strides(dropped(kept, ds)), 0);
-  return record("sum", out, {x}, [xs = x.shape(), kept](const Tensor& g) {
+  Reduction r = plan(x, dims, keepdim, "sum");
+  Tensor out = kernels::reduce(ReduceOp::Sum, x, r.dims);
+  return record("sum", shaped(out, r), {x}, [xs = x.shape(), kept = r.kept](const Tensor& g) {
     return std::vector<Tensor>{expand(reshape(g, kept), xs)};
   });
 }
 
 Tensor sum(const Tensor& x) { return sum(x, {}, false); }
 
+// The mean of nothing is NaN (0 / 0), as in PyTorch.
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  std::vector<int> ds = reduce_dims(x, dims, "mean");
-  return sum(x, dims, keepdim) / static_cast<double>(std::max<int64_t>(count_of(x, ds), 1));
+  Reduction r = plan(x, dims, keepdim, "mean");
+  return sum(x, dims, keepdim) / static_cast<double>(r.count);
 }
 
 Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+
+Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return extremum(ReduceOp::Max, "max", x, dims, keepdim);
+}
+Tensor max(const Tensor& x) { return max(x, {}, false); }
+Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  return extremum(ReduceOp::Min, "min", x, dims, keepdim);
+}
+Tensor min(const Tensor& x) { return min(x, {}, false); }
+
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(ReduceOp::ArgMax, "argmax", x, dim, keepdim); }
+Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(ReduceOp::ArgMin, "argmin", x, dim, keepdim); }
+
+// With fewer elements than the correction the divisor is 0 and the result NaN, as in PyTorch.
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  kernels::check_floating("var", x);
+  Reduction r = plan(x, dims, keepdim, "var");
+  Tensor centered = x - mean(x, dims, true);
+  return sum(centered * centered, dims, keepdim) / static_cast<double>(std::max<int64_t>(r.count - (unbiased ? 1 : 0), 0));
+}
+
+Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  return sqrt(var(x, dims, unbiased, keepdim));
+}
+
+Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  kernels::check_floating("logsumexp", x);
+  Reduction r = plan(x, dims, keepdim, "logsumexp");
+  // Subtracting the (constant) max keeps exp() from overflowing. Where the max is infinite
+  // or NaN, or there is nothing to reduce, the shift is 0 instead, which still gives +-inf
+  // or NaN rather than the NaN of inf - inf.
+  Tensor shift = zeros(r.kept, {.dtype = x.dtype(), .device = x.device()});
+  if (r.count > 0) {
+    Tensor m = max(detach(x), dims, true);
+    Tensor d = m - m;
+    shift = masked_fill(m, ne(d, d), 0.0);
+  }
+  return log(sum(exp(x - shift), dims, keepdim)) + reshape(shift, r.result);
+}
 
 Tensor sum_to(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
