@@ -6,6 +6,18 @@
 
 namespace ember::testing {
 
+// Every test starts from a seed derived from its own name: a random draw that fails, fails on
+// every run and in any order of tests, instead of now and then.
+class SeedEachTest : public ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    manual_seed(std::hash<std::string>{}(std::string(info.test_suite_name()) + "." + info.name()));
+  }
+};
+inline const bool seed_each_test = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new SeedEachTest);
+  return true;
+}();
+
 // A random f64 leaf that requires grad.
 inline Tensor leaf(const Shape& shape, double scale = 1.0) {
   return (randn(shape, {.dtype = DType::F64}) * scale).set_requires_grad();
