@@ -1,0 +1,389 @@
+// Safetensors files and checkpoints: every dtype round trips, the header matches the format byte
+// for byte, damaged or mismatched files throw naming the file and load nothing, a resumed run
+// continues bit for bit, and Python reads our files and we read its (tests/nn/safetensors_interop.py).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "nn/nn.h"
+#include "optim/optim.h"
+#include "tests/testing.h"
+
+namespace ember {
+namespace {
+
+namespace fs = std::filesystem;
+using nn::load_safetensors;
+using nn::save_safetensors;
+
+// Each test gets a fresh directory, removed afterwards.
+class Checkpoint : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("ember_checkpoint_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  fs::path dir_;
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A safetensors file by hand: the 8-byte little-endian length, the header, the data.
+std::string raw_file(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  for (size_t i = 0; i < 8; ++i) out[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected an error containing: " << parts.front();
+  } catch (const Error& e) {
+    for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+
+// The fixture tests/nn/safetensors_interop.py spells out too.
+nn::NamedTensors fixture() {
+  std::vector<float> f32, bf16;
+  std::vector<double> f64;
+  for (int k = 0; k < 6; ++k) f32.push_back(static_cast<float>(k) * 0.25f - 0.5f);
+  for (int k = 0; k < 3; ++k) f64.push_back((k + 1) / 3.0);
+  for (int k = 0; k < 4; ++k) bf16.push_back(static_cast<float>(k) * 0.5f - 1.0f);
+  return {{"f32", from_vector(f32, {2, 3})},
+          {"f64", from_vector(f64, {3})},
+          {"bf16", from_vector(bf16, {2, 2}, {.dtype = DType::BF16})},
+          {"i64", from_vector<int64_t>({-2, 0, int64_t{1} << 40, 7}, {4})},
+          {"mask", from_vector<int64_t>({1, 0, 1}, {3}, {.dtype = DType::Bool})},
+          {"scalar", from_vector<float>({3.5f}, {})},
+          {"empty", zeros({0, 2})}};
+}
+
+void expect_same(const Tensor& actual, const Tensor& expected, const std::string& name) {
+  EXPECT_EQ(actual.dtype(), expected.dtype()) << name;
+  EXPECT_EQ(actual.shape(), expected.shape()) << name;
+  EXPECT_EQ(actual.to_vector<double>(), expected.to_vector<double>()) << name;
+}
+
+void expect_same_tensors(const nn::NamedTensors& actual, const nn::NamedTensors& expected) {
+  std::map<std::string, Tensor> by_name(actual.begin(), actual.end());
+  ASSERT_EQ(by_name.size(), expected.size());
+  for (const auto& [name, t] : expected) {
+    ASSERT_TRUE(by_name.contains(name)) << name;
+    expect_same(by_name[name], t, name);
+  }
+}
+
+std::vector<std::string> names_of(const nn::NamedTensors& named) {
+  std::vector<std::string> out;
+  for (const auto& [name, t] : named) out.push_back(name);
+  return out;
+}
+
+TEST_F(Checkpoint, EveryDtypeRoundTripsInLayoutOrder) {
+  save_safetensors(path("f.safetensors"), fixture(), {{"source", "ember"}, {"note", "\xc3\xa9t\xc3\xa9"}});
+  const nn::SafetensorsFile file = load_safetensors(path("f.safetensors"));
+  expect_same_tensors(file.tensors, fixture());
+  // Largest element size first, then by name: every tensor is aligned to its element size.
+  EXPECT_EQ(names_of(file.tensors), (std::vector<std::string>{"f64", "i64", "empty", "f32", "scalar", "bf16", "mask"}));
+  EXPECT_EQ(file.metadata, (nn::Metadata{{"note", "\xc3\xa9t\xc3\xa9"}, {"source", "ember"}}));
+}
+
+TEST_F(Checkpoint, NonContiguousTensorsAreWrittenInRowMajorOrder) {
+  const Tensor base = randn({3, 4});
+  save_safetensors(path("t.safetensors"), {{"t", transpose(base, 0, 1)}, {"s", slice(base, 1, 1, 4, 2)}});
+  const nn::SafetensorsFile file = load_safetensors(path("t.safetensors"));
+  expect_same_tensors(file.tensors, {{"t", clone(transpose(base, 0, 1))}, {"s", clone(slice(base, 1, 1, 4, 2))}});
+}
+
+TEST_F(Checkpoint, HeaderLayoutIsByteForByte) {
+  save_safetensors(path("h.safetensors"),
+                   {{"b", from_vector<int64_t>({1, 0}, {2}, {.dtype = DType::Bool})}, {"a", from_vector<float>({1, -2}, {2})}},
+                   {{"k", "v"}});
+  const std::string header =
+      R"({"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("b":{"dtype":"BOOL","shape":[2],"data_offsets":[8,10]}}  )";  // 134 bytes + 2 spaces of padding
+  ASSERT_EQ(header.size(), 136u);
+  const std::string expected = std::string("\x88\0\0\0\0\0\0\0", 8) + header +
+                               std::string("\x00\x00\x80\x3f" "\x00\x00\x00\xc0" "\x01\x00", 10);
+  EXPECT_EQ(read_bytes(path("h.safetensors")), expected);
+}
+
+TEST_F(Checkpoint, SaveIsAtomicAndAFailedSaveKeepsTheOldFile) {
+  const std::string p = path("a.safetensors");
+  save_safetensors(p, fixture());
+  save_safetensors(p, {{"x", ones({2})}});  // replaces
+  expect_same_tensors(load_safetensors(p).tensors, {{"x", ones({2})}});
+  expect_error([&] { save_safetensors(p, {{"\xff", ones({3})}}); }, {"save_safetensors", p, "UTF-8"});
+  expect_error([&] { save_safetensors(p, {{"y", ones({3})}, {"y", ones({1})}}); }, {p, "'y' appears twice"});
+  expect_same_tensors(load_safetensors(p).tensors, {{"x", ones({2})}});
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1) << "a temporary file was left";
+  const std::string missing_dir = path("no/such/dir/c.safetensors");
+  expect_error([&] { save_safetensors(missing_dir, fixture()); }, {missing_dir, "cannot create"});
+}
+
+TEST_F(Checkpoint, DamagedFilesThrowNamingTheFileAndTheProblem) {
+  const std::string p = path("d.safetensors");
+  const std::string f32 = R"("x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  const std::string eight(8, '\x01');
+  struct Case {
+    std::string bytes, problem;
+  };
+  const std::vector<Case> cases = {
+      {"abc", "too few for the 8-byte header length"},
+      {raw_file("{" + f32 + "}", eight).substr(0, 20), "the header length says"},
+      {raw_file("{" + f32 + "}", eight.substr(0, 7)), "lie outside the data section of 7 bytes"},
+      {raw_file("{" + f32 + "}", eight + "!"), "the tensors cover 8 bytes but the data section has 9"},
+      {raw_file("#garbage#", ""), "the header is not a JSON object"},
+      {raw_file("[1,2]", ""), "the header is not a JSON object"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}})", eight), "lie outside the data section"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", eight), "lie outside"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}})",
+                eight.substr(0, 6)),
+       "tensor 'y' starts at byte 2 of the data section but the tensors before it overlap it"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight), "leave a gap"},
+      {raw_file(R"({"x":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight), "unsupported dtype \"F16\""},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight), "f32 shape [3] needs 12 bytes"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight), "is not a list of non-negative integers"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", eight), "is too large"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2]}})", eight), "expected exactly the fields dtype, shape and data_offsets"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", eight), "expected exactly the fields"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", eight), "is not a pair of non-negative integers"},
+      {raw_file(R"({"x":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", std::string(7, '\0') + '\x02'),
+       "BOOL tensor 'x' holds a byte other than 0 or 1"},
+      {raw_file(R"({"__metadata__":{"step":3}})", ""), "__metadata__ value of 'step' is not a string: 3"},
+      {raw_file(R"({"__metadata__":[]})", ""), "__metadata__ is not an object"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.problem);
+    write_bytes(p, c.bytes);
+    expect_error([&] { load_safetensors(p); }, {"load_safetensors: '" + p + "'", c.problem});
+  }
+  expect_error([&] { load_safetensors(path("absent.safetensors")); }, {"absent.safetensors", "cannot open"});
+}
+
+TEST_F(Checkpoint, HandBuiltFileWithUnpaddedHeaderAndEmptyTensorsLoads) {
+  write_bytes(path("e.safetensors"),
+              raw_file(R"({"e":{"dtype":"I64","shape":[0],"data_offsets":[0,0]},"s":{"dtype":"F64","shape":[],"data_offsets":[0,8]}})",
+                       std::string("\0\0\0\0\0\0\xf8\x3f", 8)));
+  expect_same_tensors(load_safetensors(path("e.safetensors")).tensors,
+                      {{"e", zeros({0}, {.dtype = DType::I64})}, {"s", scalar(1.5, {.dtype = DType::F64})}});
+}
+
+// A model, its optimizer, and a training loop whose batches and dropout masks come from the
+// default generator, so a resumed run matches only if the generator's state is restored.
+struct Training {
+  std::shared_ptr<nn::Sequential> model;
+  std::unique_ptr<AdamW> optimizer;
+
+  explicit Training(uint64_t seed, int64_t hidden = 16) {
+    manual_seed(seed);
+    model = nn::MLP({.in_features = 4, .hidden = {hidden, hidden}, .out_features = 3, .dropout = 0.3});
+    optimizer = std::make_unique<AdamW>(model->parameters(), AdamOptions{.lr = 1e-2, .weight_decay = 0.01});
+    optimizer->set_schedule(cosine_schedule(20, 3));
+  }
+
+  void train(int64_t from, int64_t to) {
+    for (int64_t step = from; step < to; ++step) {
+      const Tensor x = randn({8, 4});
+      const Tensor y = randint(0, 3, {8});
+      const Tensor loss = cross_entropy(model->forward(x), y);
+      optimizer->zero_grad();
+      backward(loss);
+      optimizer->step();
+    }
+  }
+};
+
+// Every parameter and buffer, and every optimizer state tensor, by name (copies).
+std::map<std::string, std::vector<double>> snapshot(const Training& run) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& [name, t] : run.model->state_dict()) out[name] = t.to_vector<double>();
+  for (const auto& [name, t] : run.optimizer->state_tensors()) out["optim." + name] = t.to_vector<double>();
+  return out;
+}
+
+TEST_F(Checkpoint, ResumedRunContinuesBitForBit) {
+  Training uninterrupted(1);
+  uninterrupted.train(0, 20);
+
+  Training first_half(1);
+  first_half.train(0, 10);
+  const GeneratorState rng_at_save = default_generator();
+  nn::save_checkpoint(path("c.safetensors"), *first_half.model, first_half.optimizer.get(), 10, {{"run", "demo"}});
+
+  Training resumed(77);  // other weights, other generator state: the checkpoint must replace them all
+  ASSERT_NE(snapshot(resumed), snapshot(first_half));
+  const nn::CheckpointInfo info = nn::load_checkpoint(path("c.safetensors"), *resumed.model, resumed.optimizer.get());
+  EXPECT_EQ(info.step, 10);
+  EXPECT_EQ(info.rng.seed, rng_at_save.seed);
+  EXPECT_EQ(info.rng.offset, rng_at_save.offset);
+  EXPECT_EQ(info.metadata.at("run"), "demo");
+  EXPECT_EQ(default_generator().offset, rng_at_save.offset);
+  EXPECT_EQ(snapshot(resumed), snapshot(first_half));
+  EXPECT_EQ(resumed.optimizer->step_count, 10);
+  resumed.train(info.step, 20);
+  EXPECT_EQ(snapshot(resumed), snapshot(uninterrupted));
+
+  // The generator's state matters: resuming with another one gives other dropout masks and batches.
+  Training wrong_rng(77);
+  nn::load_checkpoint(path("c.safetensors"), *wrong_rng.model, wrong_rng.optimizer.get());
+  manual_seed(5);
+  wrong_rng.train(info.step, 20);
+  EXPECT_NE(snapshot(wrong_rng), snapshot(uninterrupted));
+}
+
+TEST_F(Checkpoint, MismatchedOrDamagedCheckpointLoadsNothing) {
+  Training saved(1);
+  saved.train(0, 2);
+  const std::string good = path("good.safetensors");
+  nn::save_checkpoint(good, *saved.model, saved.optimizer.get(), 2);
+  const std::string weights_only = path("weights.safetensors");
+  nn::save_checkpoint(weights_only, *saved.model, nullptr, 2);
+  const std::string truncated = path("truncated.safetensors");
+  write_bytes(truncated, read_bytes(good).substr(0, read_bytes(good).size() - 5));
+  // Hand-made files: the saved weights plus `extra` tensors, with `metadata`.
+  const nn::StateDict state = saved.model->state_dict();
+  auto write = [&](const std::string& name, const nn::NamedTensors& extra, const nn::Metadata& metadata) {
+    nn::NamedTensors all(state.begin(), state.end());
+    all.insert(all.end(), extra.begin(), extra.end());
+    save_safetensors(path(name), all, metadata);
+    return path(name);
+  };
+  const nn::Metadata meta = {{"step", "2"}, {"rng_seed", "1"}, {"rng_offset", "0"}};
+  const Tensor step_count = scalar(2, {.dtype = DType::I64});
+
+  struct Case {
+    std::string file;
+    int64_t hidden;
+    bool with_optimizer;
+    std::string problem;
+  };
+  const std::vector<Case> cases = {
+      {good, 12, true, "'0.weight' has shape [16,4] in the state dict but [12,4] in the model"},
+      {good, 12, false, "has shape [16,4] in the state dict but [12,4]"},
+      {truncated, 16, true, "lie outside the data section"},
+      {weights_only, 16, true, "the file holds no optimizer state"},
+      {write("plain", {}, {}), 16, false, "__metadata__ has no 'step'"},
+      {write("offset", {}, {{"step", "2"}, {"rng_seed", "1"}, {"rng_offset", "x"}}), 16, false,
+       "__metadata__ 'rng_offset' is 'x', not an integer"},
+      {write("index", {{"optim.step_count", step_count}, {"optim.9.exp_avg", zeros({2})}}, meta), 16, true,
+       "'optim.9.exp_avg' is the state of parameter 9 but the optimizer has 6"},
+      {write("form", {{"optim.step_count", step_count}, {"optim.exp_avg", zeros({2})}}, meta), 16, true,
+       "'optim.exp_avg' is not of the form optim.<parameter index>.<state>"},
+      {write("count", {{"optim.step_count", zeros({})}}, meta), 16, true, "'optim.step_count' is f32 [], not an i64 scalar"},
+      {write("stray", {{"stray.weight", zeros({2})}}, meta), 16, false, "unexpected key 'stray.weight'"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.problem);
+    Training target(3, c.hidden);
+    target.train(0, 1);
+    const auto before = snapshot(target);
+    const GeneratorState rng = default_generator();
+    expect_error([&] { nn::load_checkpoint(c.file, *target.model, c.with_optimizer ? target.optimizer.get() : nullptr); },
+                 {c.file, c.problem});
+    EXPECT_EQ(snapshot(target), before);
+    EXPECT_EQ(default_generator().offset, rng.offset);
+    EXPECT_EQ(target.optimizer->step_count, 1);
+  }
+  // The weights of a full checkpoint load without an optimizer; the optimizer state is ignored.
+  Training weights(3);
+  nn::load_checkpoint(good, *weights.model);
+  for (const auto& [name, t] : saved.model->state_dict())
+    EXPECT_EQ(weights.model->state_dict().at(name).to_vector<double>(), t.to_vector<double>()) << name;
+}
+
+TEST_F(Checkpoint, ReservedMetadataKeysAreRefused) {
+  Training run(1);
+  expect_error([&] { nn::save_checkpoint(path("r.safetensors"), *run.model, nullptr, 0, {{"step", "3"}}); },
+               {"save_checkpoint", "metadata key 'step' is reserved"});
+}
+
+// ---- interop with Python -----------------------------------------------------------------
+
+// The interpreter: $EMBER_PYTHON, else Debian's (which has python3-torch), else python3 on PATH.
+std::string python() {
+  if (const char* env = std::getenv("EMBER_PYTHON")) return env;
+  return fs::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+}
+
+struct ScriptResult {
+  int status;
+  std::string output;
+};
+
+ScriptResult run_script(const std::string& args) {
+  const std::string script = (fs::path(__FILE__).parent_path() / "safetensors_interop.py").string();
+  const std::string command = python() + " '" + script + "' " + args + " 2>&1";
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::string output;
+  std::array<char, 256> buffer{};
+  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) output += buffer.data();
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+#define SKIP_WITHOUT_PYTHON()                                                  \
+  do {                                                                         \
+    if (std::system((python() + " -c '' >/dev/null 2>&1").c_str()) != 0)      \
+      GTEST_SKIP() << "no Python interpreter (" << python() << ")";            \
+  } while (0)
+
+TEST_F(Checkpoint, PythonReadsOurFile) {
+  SKIP_WITHOUT_PYTHON();
+  save_safetensors(path("cpp.safetensors"), fixture(), {{"source", "ember"}});
+  const ScriptResult r = run_script("check '" + path("cpp.safetensors") + "' ember");
+  std::cout << r.output;
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST_F(Checkpoint, WeReadPythonsFile) {
+  SKIP_WITHOUT_PYTHON();
+  const ScriptResult r = run_script("write '" + path("py.safetensors") + "'");
+  std::cout << r.output;
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nn::SafetensorsFile file = load_safetensors(path("py.safetensors"));
+  expect_same_tensors(file.tensors, fixture());
+  EXPECT_EQ(file.metadata, (nn::Metadata{{"source", "python"}}));
+}
+
+TEST_F(Checkpoint, PyTorchModelTakesTheCheckpointsWeightsByName) {
+  SKIP_WITHOUT_PYTHON();
+  manual_seed(4);
+  auto model = nn::MLP({.in_features = 4, .hidden = {8}, .out_features = 3, .dropout = 0.1});
+  AdamW optimizer(model->parameters());
+  const Tensor x = randn({5, 4});
+  backward(sum(model->forward(x)));
+  optimizer.step();
+  model->eval();
+  nn::save_checkpoint(path("mlp.safetensors"), *model, &optimizer, 1);
+  save_safetensors(path("io.safetensors"), {{"input", x}, {"output", model->forward(x)}});
+  const ScriptResult r = run_script("model '" + path("mlp.safetensors") + "' '" + path("io.safetensors") + "'");
+  std::cout << r.output;
+  if (r.status == 77) GTEST_SKIP() << r.output;
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+}  // namespace
+}  // namespace ember
