@@ -1,7 +1,9 @@
 #pragma once
 // Everything of nn/: one include.
+#include "nn/checkpoint.h"
 #include "nn/init.h"
 #include "nn/layers/activation.h"
+#include "nn/layers/attention.h"
 #include "nn/layers/conv.h"
 #include "nn/layers/dropout.h"
 #include "nn/layers/embedding.h"
@@ -10,8 +12,12 @@
 #include "nn/layers/linear.h"
 #include "nn/layers/norm.h"
 #include "nn/layers/pool.h"
+#include "nn/layers/transformer.h"
 #include "nn/models/cnn.h"
+#include "nn/models/gpt.h"
+#include "nn/models/hybrid.h"
 #include "nn/models/mlp.h"
 #include "nn/models/resnet.h"
+#include "nn/models/vit.h"
 #include "nn/module.h"
 #include "nn/sequential.h"

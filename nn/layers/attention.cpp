@@ -1,0 +1,49 @@
+#include "nn/layers/attention.h"
+
+#include <sstream>
+#include <string>
+
+#include "autograd/attention.h"
+#include "autograd/shape_ops.h"
+#include "nn/layers/support.h"
+
+namespace ember::nn {
+namespace {
+
+std::string dropout_text(double p) {
+  if (p == 0) return "";
+  std::ostringstream os;
+  os << "dropout=" << p;
+  return os.str();
+}
+
+}  // namespace
+
+MultiHeadAttention::MultiHeadAttention(int64_t d_model, int64_t n_heads, bool causal, double dropout, bool bias)
+    : Module(describe_call("MultiHeadAttention", d_model, "heads=" + std::to_string(n_heads), causal ? "causal" : "",
+                           dropout_text(dropout), bias ? "" : "bias=false")),
+      d_model_(d_model),
+      n_heads_(n_heads),
+      causal_(causal),
+      dropout_(dropout) {
+  check_positive(describe(), {d_model, n_heads});
+  check(d_model % n_heads == 0, describe(), ": d_model ", d_model, " is not divisible by ", n_heads, " heads");
+  check(dropout >= 0 && dropout <= 1, describe(), ": dropout must be in [0, 1]");
+  qkv_ = register_module("qkv", std::make_shared<Linear>(d_model, 3 * d_model, bias));
+  out_proj_ = register_module("out_proj", std::make_shared<Linear>(d_model, d_model, bias));
+}
+
+Tensor MultiHeadAttention::forward(const Tensor& x) { return forward(x, Tensor()); }
+
+Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask) {
+  check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
+  const int64_t batch = x.size(0), length = x.size(1), head_dim = d_model_ / n_heads_;
+  // [B, T, 3d] -> [B, T, 3, H, dh] -> three [B, H, T, dh] views of the same buffer.
+  const Tensor qkv = permute(view(qkv_->forward(x), {batch, length, 3, n_heads_, head_dim}), {2, 0, 3, 1, 4});
+  Tensor y = scaled_dot_product_attention(select(qkv, 0, 0), select(qkv, 0, 1), select(qkv, 0, 2), causal_, mask,
+                                          dropout_, is_training());
+  // The heads merge back into [B, T, d]: the one copy of the layer.
+  return out_proj_->forward(reshape(transpose(y, 1, 2), {batch, length, d_model_}));
+}
+
+}  // namespace ember::nn

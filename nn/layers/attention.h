@@ -1,0 +1,31 @@
+#pragma once
+// MultiHeadAttention: self-attention over [B, T, d] through the fused
+// scaled_dot_product_attention kernel (autograd/attention.h).
+#include "nn/layers/linear.h"
+
+namespace ember::nn {
+
+// One fused projection qkv = Linear(d, 3d) gives the queries, keys and values; each is viewed as
+// [B, H, T, d / H] without copying (the kernel reads strided heads), attended, merged back to
+// [B, T, d] and projected by out_proj = Linear(d, d). dropout drops attention probabilities
+// while training, as torch.nn.MultiheadAttention does.
+class MultiHeadAttention : public Module {
+ public:
+  MultiHeadAttention(int64_t d_model, int64_t n_heads, bool causal = false, double dropout = 0, bool bias = true);
+  Tensor forward(const Tensor& x) override;
+  // mask: bool, broadcastable to [B, H, T, T], true = attend; combined with causal.
+  Tensor forward(const Tensor& x, const Tensor& mask);
+
+  int64_t n_heads() const { return n_heads_; }
+  bool causal() const { return causal_; }
+  const Linear& qkv() const { return *qkv_; }
+  const Linear& out_proj() const { return *out_proj_; }
+
+ private:
+  int64_t d_model_, n_heads_;
+  bool causal_;
+  double dropout_;
+  std::shared_ptr<Linear> qkv_, out_proj_;
+};
+
+}  // namespace ember::nn
