@@ -1,7 +1,6 @@
 #include "tensor/creation.h"
 
 #include <cmath>
-#include <functional>
 
 #include "tensor/random.h"
 
@@ -13,7 +12,9 @@ void check_shape(const Shape& shape, const char* op) {
 }
 
 // Fills a new tensor on the host with value(i) for element i, then moves it to the device.
-Tensor make(const Shape& shape, TensorOptions options, const char* op, const std::function<double(int64_t)>& value) {
+// value depends on i alone (Philox draws too), so large fills run on all threads.
+template <typename Value>
+Tensor make(const Shape& shape, TensorOptions options, const char* op, Value value) {
   check_shape(shape, op);
   TensorOptions host = options;
   host.device = Device::cpu();
@@ -22,6 +23,7 @@ Tensor make(const Shape& shape, TensorOptions options, const char* op, const std
   const int64_t n = t.numel();
   dispatch_all(options.dtype, [&]<typename T>() {
     T* p = t.data<T>();
+#pragma omp parallel for if (n >= (1 << 16))
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<compute_t<T>>(value(i)));
   });
   if (!options.device.is_cpu()) {
