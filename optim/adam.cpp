@@ -18,8 +18,8 @@ Adam::Adam(const char* name, std::vector<ParamGroup> groups, AdamOptions options
 void Adam::update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) {
   const AdamStep h{.lr = lr, .beta1 = options_.beta1, .beta2 = options_.beta2, .eps = options_.eps,
                    .weight_decay = weight_decay, .decoupled_weight_decay = decoupled_weight_decay_, .step = state.steps};
-  const Tensor& exp_avg = state_zeros(state, "exp_avg", param);
-  const Tensor& exp_avg_sq = state_zeros(state, "exp_avg_sq", param);
+  const Tensor exp_avg = state_zeros(state, "exp_avg", param);
+  const Tensor exp_avg_sq = state_zeros(state, "exp_avg_sq", param);
   backend_for(param.device()).adam_step(param, grad, exp_avg, exp_avg_sq, h);
 }
 

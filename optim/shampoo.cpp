@@ -59,8 +59,8 @@ Tensor Shampoo::matrix_direction(const Tensor& g, ParamState& state) const {
       const Tensor gb = narrow(narrow(g, 0, r, std::min(block, rows - r)), 1, c, std::min(block, cols - c));
       const Tensor gbt = transpose(gb, 0, 1);
       const std::string key = "block" + std::to_string(index) + ".";
-      const Tensor& left = state_zeros(state, key + "left", g, {gb.size(0), gb.size(0)});
-      const Tensor& right = state_zeros(state, key + "right", g, {gb.size(1), gb.size(1)});
+      const Tensor left = state_zeros(state, key + "left", g, {gb.size(0), gb.size(0)});
+      const Tensor right = state_zeros(state, key + "right", g, {gb.size(1), gb.size(1)});
       accumulate(left, matmul(gb, gbt));
       accumulate(right, matmul(gbt, gb));
       // A checkpoint without the cached roots recomputes them rather than failing.
@@ -77,14 +77,14 @@ Tensor Shampoo::matrix_direction(const Tensor& g, ParamState& state) const {
 }
 
 Tensor Shampoo::diagonal_direction(const Tensor& g, ParamState& state) const {
-  const Tensor& v = state_zeros(state, "diagonal", g);
+  const Tensor v = state_zeros(state, "diagonal", g);
   accumulate(v, g * g);
   return g * rsqrt(v + options_.epsilon);
 }
 
 Tensor Shampoo::graft_norm(const Tensor& g, ParamState& state) const {
   if (options_.graft == Graft::SGD) return norm(g);
-  const Tensor& v = state_zeros(state, "graft_sq", g);
+  const Tensor v = state_zeros(state, "graft_sq", g);
   accumulate(v, g * g);
   const double correction = options_.beta2 < 1 ? 1 - std::pow(options_.beta2, static_cast<double>(state.steps)) : 1;
   return norm(g / (sqrt(v / correction) + options_.graft_epsilon));

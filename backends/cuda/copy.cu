@@ -1,0 +1,64 @@
+// Copies with dtype conversion, fills, and uniform random numbers (the CPU's Philox stream:
+// element i of (key, offset) is the same number on either device).
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/elementwise.cuh"
+#include "tensor/random.h"
+
+namespace ember {
+namespace {
+
+template <typename D, typename S>
+struct CopyFn {
+  D* dst;
+  const S* src;
+  __device__ void operator()(const int64_t (&off)[2]) const { dst[off[0]] = cuda::narrow<D>(cuda::widen(src[off[1]])); }
+};
+
+template <typename T>
+struct FillFn {
+  T* dst;
+  T value;
+  __device__ void operator()(const int64_t (&off)[1]) const { dst[off[0]] = value; }
+};
+
+template <typename T>
+struct UniformFn {
+  T* dst;
+  uint64_t key, offset;
+  __device__ void operator()(const int64_t (&off)[1]) const {
+    dst[off[0]] = cuda::narrow<T>(philox_uniform(key, offset, static_cast<uint64_t>(off[0])));
+  }
+};
+
+}  // namespace
+
+void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
+  check(src.shape() == dst.shape(), "copy: source shape ", src.shape(), " differs from destination ", dst.shape());
+  cuda::check_on_device("copy", {&src, &dst});
+  const auto layout = cuda::make_layout<2>("copy", dst.shape(), {&dst.strides(), &src.strides()});
+  dispatch_all(src.dtype(), [&]<typename S>() {
+    dispatch_all(dst.dtype(), [&]<typename D>() {
+      cuda::launch_elementwise(layout, CopyFn<D, S>{static_cast<D*>(dst.data_ptr()), static_cast<const S*>(src.data_ptr())});
+    });
+  });
+}
+
+void CudaBackend::fill(const Tensor& dst, double value) {
+  cuda::check_on_device("fill", {&dst});
+  const auto layout = cuda::layout_of("fill", dst);
+  dispatch_all(dst.dtype(), [&]<typename T>() {
+    // Converted here, on the host, exactly as the CPU backend converts it.
+    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    cuda::launch_elementwise(layout, FillFn<T>{static_cast<T*>(dst.data_ptr()), v});
+  });
+}
+
+void CudaBackend::uniform(const Tensor& out, uint64_t key, uint64_t offset) {
+  check(out.is_contiguous(), "uniform: output must be contiguous");
+  cuda::check_on_device("uniform", {&out});
+  dispatch_floating(out.dtype(), "uniform", [&]<typename T>() {
+    cuda::launch_elementwise(cuda::range_layout(out.numel()), UniformFn<T>{static_cast<T*>(out.data_ptr()), key, offset});
+  });
+}
+
+}  // namespace ember

@@ -1,0 +1,172 @@
+// Fused layer norm over the last dim of contiguous [R, C] tensors, forward and backward. The
+// row statistics come from block reductions; the weight and bias gradients sum over rows in a
+// column kernel (32 columns by 8 row groups per block), so no thread writes another's result.
+#include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/rows.cuh"
+
+namespace ember {
+namespace {
+
+// A [C] parameter (any stride), or `fallback` everywhere when absent: weight 1, bias 0.
+template <typename T>
+struct Param {
+  const T* data;
+  int64_t stride;
+  __device__ compute_t<T> at(int64_t i, compute_t<T> fallback) const { return data ? cuda::widen(data[i * stride]) : fallback; }
+};
+
+template <typename T>
+Param<T> param_of(const Tensor& p) {
+  if (!p.defined()) return {nullptr, 0};
+  return {static_cast<const T*>(p.data_ptr()), p.stride(0)};
+}
+
+template <typename T>
+__global__ void __launch_bounds__(cuda::kThreads) layer_norm_kernel(const T* x, Param<T> weight, Param<T> bias, double eps,
+                                                                    T* y, T* mean, T* rstd, int64_t rows, int64_t cols) {
+  using C = compute_t<T>;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* xr = x + r * cols;
+    T* yr = y + r * cols;
+    // Two passes over the row: the variance of centred values does not cancel.
+    const C mu = cuda::row_sum(xr, cols) / static_cast<C>(cols);
+    C var = 0;
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) var += (cuda::widen(xr[i]) - mu) * (cuda::widen(xr[i]) - mu);
+    const C rs = C(1) / std::sqrt(cuda::block_sum(var) / static_cast<C>(cols) + static_cast<C>(eps));
+    if (threadIdx.x == 0) {
+      mean[r] = cuda::narrow<T>(mu);
+      rstd[r] = cuda::narrow<T>(rs);
+    }
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x)
+      yr[i] = cuda::narrow<T>((cuda::widen(xr[i]) - mu) * rs * weight.at(i, C(1)) + bias.at(i, C(0)));
+  }
+}
+
+// gx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * w.
+template <typename T>
+__global__ void __launch_bounds__(cuda::kThreads)
+    layer_norm_backward_kernel(const T* gy, const T* x, Param<T> weight, const T* mean, const T* rstd, T* gx,
+                               int64_t rows, int64_t cols) {
+  using C = compute_t<T>;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* xr = x + r * cols;
+    const T* gr = gy + r * cols;
+    T* out = gx + r * cols;
+    const C mu = cuda::widen(mean[r]), rs = cuda::widen(rstd[r]);
+    C sum_g = 0, sum_gx = 0;
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
+      const C g = cuda::widen(gr[i]) * weight.at(i, C(1));
+      sum_g += g;
+      sum_gx += g * (cuda::widen(xr[i]) - mu) * rs;
+    }
+    const C a = cuda::block_sum(sum_g) / static_cast<C>(cols), b = cuda::block_sum(sum_gx) / static_cast<C>(cols);
+    for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
+      const C xhat = (cuda::widen(xr[i]) - mu) * rs;
+      out[i] = cuda::narrow<T>(rs * (cuda::widen(gr[i]) * weight.at(i, C(1)) - a - xhat * b));
+    }
+  }
+}
+
+constexpr int kColumns = 32, kRowGroups = 8;
+
+// gw[c] = sum_r gy * xhat and gb[c] = sum_r gy; either may be null.
+template <typename T>
+__global__ void __launch_bounds__(kColumns * kRowGroups)
+    layer_norm_params_kernel(const T* gy, const T* x, const T* mean, const T* rstd, T* gw, T* gb, int64_t rows,
+                             int64_t cols) {
+  using C = compute_t<T>;
+  __shared__ C partial_w[kRowGroups][kColumns + 1], partial_b[kRowGroups][kColumns + 1];
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * kColumns + threadIdx.x;
+  C w = 0, b = 0;
+  if (c < cols) {
+    for (int64_t r = threadIdx.y; r < rows; r += kRowGroups) {
+      const C g = cuda::widen(gy[r * cols + c]);
+      w += g * (cuda::widen(x[r * cols + c]) - cuda::widen(mean[r])) * cuda::widen(rstd[r]);
+      b += g;
+    }
+  }
+  partial_w[threadIdx.y][threadIdx.x] = w;
+  partial_b[threadIdx.y][threadIdx.x] = b;
+  __syncthreads();
+  if (threadIdx.y != 0 || c >= cols) return;
+  for (int g = 1; g < kRowGroups; ++g) {
+    w += partial_w[g][threadIdx.x];
+    b += partial_b[g][threadIdx.x];
+  }
+  if (gw) gw[c] = cuda::narrow<T>(w);
+  if (gb) gb[c] = cuda::narrow<T>(b);
+}
+
+void check_rows(const char* op, const Tensor& t, int64_t rows, int64_t cols) {
+  check(t.is_contiguous() && t.dim() == 2 && t.size(0) == rows && t.size(1) == cols, op,
+        ": expected a contiguous [", rows, ", ", cols, "] operand, got ", t.shape());
+}
+
+void check_vector(const char* op, const Tensor& t, int64_t size) {
+  if (!t.defined()) return;
+  check(t.dim() == 1 && t.size(0) == size, op, ": expected a [", size, "] operand, got ", t.shape());
+}
+
+template <typename T>
+T* pointer_or_null(const Tensor& t) {
+  return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
+}
+
+}  // namespace
+
+void CudaBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y,
+                             const Tensor& mean, const Tensor& rstd) {
+  check(x.dim() == 2, "layer_norm: expected an [R, C] input, got ", x.shape());
+  const int64_t rows = x.size(0), cols = x.size(1);
+  check_rows("layer_norm", x, rows, cols);
+  check_rows("layer_norm", y, rows, cols);
+  check_vector("layer_norm", weight, cols);
+  check_vector("layer_norm", bias, cols);
+  check(mean.is_contiguous() && rstd.is_contiguous() && mean.numel() == rows && rstd.numel() == rows,
+        "layer_norm: expected contiguous [", rows, "] mean and rstd, got ", mean.shape(), " and ", rstd.shape());
+  cuda::check_on_device("layer_norm", {&x, &weight, &bias, &y, &mean, &rstd});
+  if (rows * cols == 0) return;
+  dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
+    layer_norm_kernel<T><<<cuda::row_blocks(rows), cuda::kThreads, 0, cuda::stream()>>>(
+        static_cast<const T*>(x.data_ptr()), param_of<T>(weight), param_of<T>(bias), eps, static_cast<T*>(y.data_ptr()),
+        static_cast<T*>(mean.data_ptr()), static_cast<T*>(rstd.data_ptr()), rows, cols);
+    CUDA_CHECK_LAUNCH();
+  });
+}
+
+void CudaBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                                      const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  check(x.dim() == 2, "layer_norm_backward: expected an [R, C] input, got ", x.shape());
+  const int64_t rows = x.size(0), cols = x.size(1);
+  check_rows("layer_norm_backward", x, rows, cols);
+  check_rows("layer_norm_backward", gy, rows, cols);
+  check_rows("layer_norm_backward", gx, rows, cols);
+  check_vector("layer_norm_backward", weight, cols);
+  for (const Tensor* g : {&gw, &gb}) {
+    if (!g->defined()) continue;  // check() evaluates its message, which needs a shape
+    check(g->is_contiguous() && g->numel() == cols, "layer_norm_backward: expected a contiguous [", cols,
+          "] parameter gradient, got ", g->shape());
+  }
+  check(mean.is_contiguous() && rstd.is_contiguous() && mean.numel() == rows && rstd.numel() == rows,
+        "layer_norm_backward: expected contiguous [", rows, "] mean and rstd, got ", mean.shape(), " and ", rstd.shape());
+  cuda::check_on_device("layer_norm_backward", {&gy, &x, &weight, &mean, &rstd, &gx, &gw, &gb});
+  dispatch_floating(x.dtype(), "layer_norm_backward", [&]<typename T>() {
+    const T* g = static_cast<const T*>(gy.data_ptr());
+    const T* xs = static_cast<const T*>(x.data_ptr());
+    const T* mu = static_cast<const T*>(mean.data_ptr());
+    const T* rs = static_cast<const T*>(rstd.data_ptr());
+    if (rows > 0 && cols > 0) {
+      layer_norm_backward_kernel<T><<<cuda::row_blocks(rows), cuda::kThreads, 0, cuda::stream()>>>(
+          g, xs, param_of<T>(weight), mu, rs, static_cast<T*>(gx.data_ptr()), rows, cols);
+      CUDA_CHECK_LAUNCH();
+    }
+    if ((gw.defined() || gb.defined()) && cols > 0) {
+      const unsigned blocks = static_cast<unsigned>((cols + kColumns - 1) / kColumns);
+      layer_norm_params_kernel<T><<<blocks, dim3(kColumns, kRowGroups), 0, cuda::stream()>>>(
+          g, xs, mu, rs, pointer_or_null<T>(gw), pointer_or_null<T>(gb), rows, cols);
+      CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+}  // namespace ember

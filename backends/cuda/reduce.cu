@@ -1,0 +1,183 @@
+// Reductions: sum, max, min, argmax, argmin over any set of dims, for every dtype.
+//
+// The kept dims and the reduced dims are merged separately (as on the CPU); then one of two
+// kernels runs, chosen so that neighbouring threads read neighbouring memory:
+// - along runs, when a reduced dim is innermost (x.sum(-1), full reductions): a block per
+//   output, its threads striding over the output's elements, then a tree across the block;
+// - down columns, when a kept dim is innermost (x.sum(0) of [N, C]): a block of 32 outputs by
+//   8 row groups, each thread folding its rows, then a tree over the 8 groups.
+// Max and min propagate NaN and argmax/argmin return the first extremum (the first NaN if
+// any), as on the CPU: every merge is order-independent, so results do not depend on timing.
+#include <algorithm>
+#include <limits>
+
+#include "backends/cuda/block_reduce.cuh"
+#include "backends/cuda/cuda_backend.h"
+
+namespace ember {
+namespace {
+
+template <typename T>
+struct SumOp {
+  using C = compute_t<T>;
+  using State = C;
+  using Result = T;
+  __device__ static State init() { return C(0); }
+  __device__ static State from(C v, int64_t) { return v; }
+  __device__ static State merge(State a, State b) { return static_cast<C>(a + b); }
+  __device__ static Result result(State s) { return cuda::narrow<T>(s); }
+};
+
+template <typename T, bool Max>
+struct ExtremumOp {
+  using C = compute_t<T>;
+  using State = C;
+  using Result = T;
+  __device__ static State init() {
+    using L = std::numeric_limits<C>;
+    if constexpr (L::has_infinity) return Max ? -L::infinity() : L::infinity();
+    else return Max ? L::lowest() : L::max();
+  }
+  __device__ static State from(C v, int64_t) { return v; }
+  __device__ static State merge(State a, State b) { return ((Max ? b > a : b < a) || cuda::is_nan(b)) ? b : a; }
+  __device__ static Result result(State s) { return cuda::narrow<T>(s); }
+};
+
+template <typename C>
+struct ArgState {
+  C value;
+  int64_t index;  // -1: no element yet
+};
+
+template <typename T, bool Max>
+struct ArgExtremumOp {
+  using C = compute_t<T>;
+  using State = ArgState<C>;
+  using Result = int64_t;
+  __device__ static State init() { return {C(0), -1}; }
+  __device__ static State from(C v, int64_t i) { return {v, i}; }
+  __device__ static State merge(State a, State b) {
+    if (a.index < 0) return b;
+    if (b.index < 0) return a;
+    const bool a_nan = cuda::is_nan(a.value), b_nan = cuda::is_nan(b.value);
+    if (a_nan || b_nan) return (a_nan && (!b_nan || a.index < b.index)) ? a : b;
+    if (Max ? a.value > b.value : a.value < b.value) return a;
+    if (Max ? b.value > a.value : b.value < a.value) return b;
+    return a.index < b.index ? a : b;
+  }
+  __device__ static Result result(State s) { return s.index; }
+};
+
+__device__ __forceinline__ int64_t offset_of(const cuda::Layout<1>& l, int64_t i) {
+  int64_t off[1];
+  cuda::element_offsets(l, i, off);
+  return off[0];
+}
+
+template <typename Op, typename T>
+__global__ void __launch_bounds__(cuda::kThreads)
+    reduce_runs_kernel(cuda::Layout<1> kept, cuda::Layout<1> reduced, const T* x, typename Op::Result* out) {
+  for (int64_t o = blockIdx.x; o < kept.numel; o += gridDim.x) {
+    const T* base = x + offset_of(kept, o);
+    typename Op::State acc = Op::init();
+    for (int64_t i = threadIdx.x; i < reduced.numel; i += blockDim.x)
+      acc = Op::merge(acc, Op::from(cuda::widen(base[offset_of(reduced, i)]), i));
+    acc = cuda::block_reduce(acc, [](typename Op::State a, typename Op::State b) { return Op::merge(a, b); });
+    if (threadIdx.x == 0) out[o] = Op::result(acc);
+  }
+}
+
+constexpr int kColumns = 32, kRowGroups = 8;
+
+template <typename Op, typename T>
+__global__ void __launch_bounds__(kColumns * kRowGroups)
+    reduce_columns_kernel(cuda::Layout<1> kept, cuda::Layout<1> reduced, const T* x, typename Op::Result* out) {
+  __shared__ typename Op::State partial[kRowGroups][kColumns + 1];
+  for (int64_t first = static_cast<int64_t>(blockIdx.x) * kColumns; first < kept.numel;
+       first += static_cast<int64_t>(gridDim.x) * kColumns) {
+    const int64_t o = first + threadIdx.x;
+    typename Op::State acc = Op::init();
+    if (o < kept.numel) {
+      const T* base = x + offset_of(kept, o);
+      for (int64_t i = threadIdx.y; i < reduced.numel; i += kRowGroups)
+        acc = Op::merge(acc, Op::from(cuda::widen(base[offset_of(reduced, i)]), i));
+    }
+    partial[threadIdx.y][threadIdx.x] = acc;
+    __syncthreads();
+    if (threadIdx.y == 0 && o < kept.numel) {
+      for (int g = 1; g < kRowGroups; ++g) acc = Op::merge(acc, partial[g][threadIdx.x]);
+      out[o] = Op::result(acc);
+    }
+    __syncthreads();
+  }
+}
+
+struct ReduceLayout {
+  cuda::Layout<1> kept;     // indexes the outputs in order (out is contiguous)
+  cuda::Layout<1> reduced;  // the elements that fold into one output
+};
+
+ReduceLayout layout_of(const Tensor& x, const std::vector<int>& dims) {
+  Shape kept_shape, reduced_shape;
+  Strides kept_strides, reduced_strides;
+  std::vector<size_t> reduced_dims;
+  for (size_t d = 0; d < x.shape().size(); ++d) {
+    if (std::binary_search(dims.begin(), dims.end(), static_cast<int>(d))) {
+      reduced_dims.push_back(d);
+    } else {
+      kept_shape.push_back(x.shape()[d]);
+      kept_strides.push_back(x.strides()[d]);
+    }
+  }
+  // The order of the reduced elements is free, except for argmax/argmin, which have one dim.
+  std::stable_sort(reduced_dims.begin(), reduced_dims.end(),
+                   [&](size_t a, size_t b) { return x.strides()[a] > x.strides()[b]; });
+  for (size_t d : reduced_dims) {
+    reduced_shape.push_back(x.shape()[d]);
+    reduced_strides.push_back(x.strides()[d]);
+  }
+  return {cuda::make_layout<1>("reduce", kept_shape, {&kept_strides}),
+          cuda::make_layout<1>("reduce", reduced_shape, {&reduced_strides})};
+}
+
+template <typename Op, typename T>
+void run(const ReduceLayout& lay, const Tensor& x, const Tensor& out) {
+  const T* src = static_cast<const T*>(x.data_ptr());
+  auto* dst = static_cast<typename Op::Result*>(out.data_ptr());
+  const cuda::Layout<1>&kept = lay.kept, &reduced = lay.reduced;
+  const bool kept_innermost = kept.numel > 1 && (reduced.numel == 1 || kept.strides[0][kept.rank - 1] <
+                                                                           reduced.strides[0][reduced.rank - 1]);
+  if (kept_innermost) {
+    const unsigned blocks = cuda::grid_for(kept.numel, kColumns);
+    reduce_columns_kernel<Op, T><<<blocks, dim3(kColumns, kRowGroups), 0, cuda::stream()>>>(kept, reduced, src, dst);
+  } else {
+    const unsigned blocks = cuda::grid_for(kept.numel, 1);
+    reduce_runs_kernel<Op, T><<<blocks, cuda::kThreads, 0, cuda::stream()>>>(kept, reduced, src, dst);
+  }
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+void CudaBackend::reduce(ReduceOp op, const Tensor& x, const std::vector<int>& dims, const Tensor& out) {
+  cuda::check_on_device("reduce", {&x, &out});
+  const bool arg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
+  check(!arg || dims.size() == 1, "reduce: argmax/argmin take exactly one dim, got ", dims.size(), " for shape ",
+        x.shape());
+  check(out.is_contiguous(), "reduce: output must be contiguous, got strides ", out.strides());
+  const ReduceLayout lay = layout_of(x, dims);
+  check(lay.reduced.numel > 0 || op == ReduceOp::Sum, "reduce: max/min/argmax/argmin of an empty dimension in shape ",
+        x.shape());
+  if (lay.kept.numel == 0) return;
+  dispatch_all(x.dtype(), [&]<typename T>() {
+    switch (op) {
+      case ReduceOp::Sum: return run<SumOp<T>, T>(lay, x, out);
+      case ReduceOp::Max: return run<ExtremumOp<T, true>, T>(lay, x, out);
+      case ReduceOp::Min: return run<ExtremumOp<T, false>, T>(lay, x, out);
+      case ReduceOp::ArgMax: return run<ArgExtremumOp<T, true>, T>(lay, x, out);
+      case ReduceOp::ArgMin: return run<ArgExtremumOp<T, false>, T>(lay, x, out);
+    }
+  });
+}
+
+}  // namespace ember

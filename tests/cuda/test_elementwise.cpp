@@ -1,0 +1,128 @@
+// CUDA vs CPU on the elementwise kernels: copy with dtype conversion, fill, unary, binary,
+// where, and uniform random numbers, on strided and broadcast operands.
+#include "tests/cuda/parity.h"
+
+namespace ember {
+namespace {
+
+using testing::Both;
+using testing::CudaTest;
+using testing::both;
+using testing::close;
+using testing::empty_both;
+using testing::on_both;
+using testing::random;
+using testing::random_transposed;
+using testing::tolerance;
+
+const DType kAll[] = {DType::F32, DType::F64, DType::BF16, DType::I64, DType::Bool};
+const DType kFloating[] = {DType::F32, DType::F64, DType::BF16};
+
+TEST_F(CudaTest, CopyConvertsEveryDtypePairFromAStridedSource) {
+  for (DType from : kAll) {
+    for (DType to_type : kAll) {
+      // Values up to ~15 in magnitude, so that integer conversions truncate non-trivially.
+      Tensor host = is_floating(from) ? detach(random_transposed({5, 9, 7}, from) * 5.0) : random_transposed({5, 9, 7}, from);
+      Both x = both(host), out = empty_both({5, 9, 7}, to_type);
+      on_both([&](Backend& b, bool g) { b.copy(x.on(g), out.on(g)); });
+      EXPECT_TRUE(close(out, 0)) << from << " -> " << to_type;
+    }
+  }
+}
+
+TEST_F(CudaTest, CopyIntoAStridedDestination) {
+  Both x = both(random({6, 4}, DType::F32));
+  Both out = both(detach(transpose(zeros({4, 6}), 0, 1)));
+  on_both([&](Backend& b, bool g) { b.copy(x.on(g), out.on(g)); });
+  EXPECT_TRUE(close(out, 0));
+}
+
+TEST_F(CudaTest, FillEveryDtypeThroughAStridedView) {
+  for (DType dtype : kAll) {
+    Both base = both(random({8, 6}, dtype));
+    Both view = {slice(base.cpu, 1, 1, 6, 2), slice(base.gpu, 1, 1, 6, 2)};
+    on_both([&](Backend& b, bool g) { b.fill(view.on(g), 2.7); });
+    EXPECT_TRUE(close(base, 0)) << dtype;  // the elements outside the view are untouched
+  }
+}
+
+bool needs_positive_input(UnaryOp op) {
+  return op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt || op == UnaryOp::Reciprocal ||
+         op == UnaryOp::PowScalar;
+}
+
+TEST_F(CudaTest, EveryUnaryOpInEveryFloatingDtype) {
+  for (int code = 0; code <= static_cast<int>(UnaryOp::LeakyRelu); ++code) {
+    const auto op = static_cast<UnaryOp>(code);
+    const double alpha = op == UnaryOp::Clamp ? -0.5 : 2.5, beta = op == UnaryOp::Clamp ? 0.7 : -0.3;
+    for (DType dtype : kFloating) {
+      Tensor host = random_transposed({7, 33, 9}, dtype);
+      if (needs_positive_input(op)) host = detach(abs(host) + 0.25);
+      Both x = both(host), out = empty_both({7, 33, 9}, dtype);
+      on_both([&](Backend& b, bool g) { b.unary(op, x.on(g), out.on(g), alpha, beta); });
+      EXPECT_TRUE(close(out, tolerance(dtype))) << "unary op " << code << " " << dtype;
+    }
+  }
+}
+
+bool arithmetic(BinaryOp op) { return !is_comparison(op); }
+
+TEST_F(CudaTest, EveryBinaryOpWithBroadcastingAndStrides) {
+  const Shape shape = {5, 6, 7};
+  for (int code = 0; code <= static_cast<int>(BinaryOp::Ge); ++code) {
+    const auto op = static_cast<BinaryOp>(code);
+    for (DType dtype : {DType::F32, DType::F64, DType::BF16, DType::I64}) {
+      // Integer division and powers are left to floating types (a zero divisor is undefined).
+      if (dtype == DType::I64 && (op == BinaryOp::Div || op == BinaryOp::Pow)) continue;
+      Tensor a_host = random({5, 1, 7}, dtype), b_host = random_transposed({1, 6, 7}, dtype);
+      if (op == BinaryOp::Pow) a_host = detach(abs(a_host) + 0.5);
+      Both a = both(a_host), b = both(b_host);
+      Both out = empty_both(shape, arithmetic(op) ? dtype : DType::Bool);
+      on_both([&](Backend& be, bool g) {
+        be.binary(op, broadcast_view(a.on(g), shape, "test"), broadcast_view(b.on(g), shape, "test"), out.on(g));
+      });
+      EXPECT_TRUE(close(out, tolerance(dtype))) << "binary op " << code << " " << dtype;
+    }
+  }
+}
+
+TEST_F(CudaTest, MaximumAndMinimumPropagateNaN) {
+  Both a = both(from_vector<float>({1, NAN, 3, NAN}, {4})), b = both(from_vector<float>({NAN, 2, 1, NAN}, {4}));
+  for (BinaryOp op : {BinaryOp::Maximum, BinaryOp::Minimum}) {
+    Both out = empty_both({4}, DType::F32);
+    on_both([&](Backend& be, bool g) { be.binary(op, a.on(g), b.on(g), out.on(g)); });
+    EXPECT_TRUE(close(out, 0));
+  }
+}
+
+TEST_F(CudaTest, WhereWithABroadcastCondition) {
+  for (DType dtype : kAll) {
+    Both cond = both(random({1, 6, 5}, DType::Bool)), a = both(random({4, 6, 5}, dtype)),
+         b = both(random_transposed({4, 6, 5}, dtype));
+    Both out = empty_both({4, 6, 5}, dtype);
+    on_both([&](Backend& be, bool g) {
+      be.where(broadcast_view(cond.on(g), {4, 6, 5}, "test"), a.on(g), b.on(g), out.on(g));
+    });
+    EXPECT_TRUE(close(out, 0)) << dtype;
+  }
+}
+
+TEST_F(CudaTest, UniformGivesTheCpuPhiloxNumbers) {
+  for (DType dtype : kFloating) {
+    Both out = empty_both({1001}, dtype);
+    on_both([&](Backend& b, bool g) { b.uniform(out.on(g), 0x1234abcd, 17); });
+    EXPECT_TRUE(close(out, 0)) << dtype;
+    const std::vector<double> v = out.gpu.to_vector<double>();
+    EXPECT_GT(*std::min_element(v.begin(), v.end()), 0.0);
+    EXPECT_LE(*std::max_element(v.begin(), v.end()), 1.0);
+  }
+}
+
+TEST_F(CudaTest, LargeContiguousMapsCoverEveryElement) {
+  Both x = both(random({3, 1 << 20}, DType::F32)), out = empty_both({3, 1 << 20}, DType::F32);
+  on_both([&](Backend& b, bool g) { b.unary(UnaryOp::Tanh, x.on(g), out.on(g)); });
+  EXPECT_TRUE(close(out, tolerance(DType::F32)));
+}
+
+}  // namespace
+}  // namespace ember
