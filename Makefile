@@ -21,11 +21,13 @@ test: all
 	cd $(BUILD) && OMP_WAIT_POLICY=passive ctest --output-on-failure -j $(JOBS)
 
 sanitize:
-	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo"
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DEMBER_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
 run: SETUP_GROUPS = experiments
-run: all
-	./$(BUILD)/experiments/emc/emc --quick
+run: configure
+	cmake --build $(BUILD) -j $(JOBS) --target emc
+	./experiments/fetch_data.sh data
+	./$(BUILD)/experiments/emc/emc --quick --data data --out results/emc
 
 bench: SETUP_GROUPS = bench
 bench: all
