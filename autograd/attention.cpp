@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "autograd/autocast.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
@@ -57,8 +58,9 @@ Tensor unit_rows(const Tensor& t, DType dtype) {
 
 }  // namespace
 
-Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, bool causal, const Tensor& mask,
-                                    double dropout_p, bool training, double scale) {
+Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, bool causal,
+                                    const Tensor& mask, double dropout_p, bool training, double scale) {
+  const auto [q, k, v] = autocast::lower(q_in, k_in, v_in);
   check_operands(q, k, v, mask, dropout_p);
   const Shape lead = leading(q);
   // Leading dims [..., H] flatten to [batch, H]; a rank-2 problem is one head.

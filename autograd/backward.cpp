@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
@@ -60,6 +61,8 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   check(seed.shape() == root.shape(), "backward: upstream gradient of shape ", seed.shape(),
         " does not match the root's shape ", root.shape());
   NoGradGuard no_grad;
+  // The backward ops follow the dtypes the forward chose; autocast would change them.
+  AutocastGuard no_autocast(autocast_dtype(), false);
   if (!root.grad_fn()) {  // backward on a leaf: its gradient is the seed itself
     accumulate_leaf(*root.impl(), seed);
     return;

@@ -1,5 +1,6 @@
 #include "autograd/conv_ops.h"
 
+#include "autograd/autocast.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -111,16 +112,18 @@ Tensor avg_pool_op(const char* op, const Tensor& x, const Backend::Pool2dParams&
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding, Size2 dilation,
-              int64_t groups) {
+Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, Size2 stride, Size2 padding,
+              Size2 dilation, int64_t groups) {
+  const auto [x, weight, bias] = autocast::lower(x_in, weight_in, bias_in);
   Shape shape = conv_output_shape("conv2d", x, weight, bias, {stride[0], stride[1]}, {padding[0], padding[1]},
                                   {dilation[0], dilation[1]}, groups);
   return conv2d_op(x, weight, bias, {stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], groups},
                    shape);
 }
 
-Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride, int64_t padding,
+Tensor conv1d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in, int64_t stride, int64_t padding,
               int64_t dilation, int64_t groups) {
+  const auto [x, weight, bias] = autocast::lower(x_in, weight_in, bias_in);
   Shape shape = conv_output_shape("conv1d", x, weight, bias, {stride}, {padding}, {dilation}, groups);
   Tensor y = conv2d_op(unsqueeze(x, 2), unsqueeze(weight, 2), bias, {1, stride, 0, padding, 1, dilation, groups},
                        {shape[0], shape[1], 1, shape[2]});

@@ -1,5 +1,6 @@
 #include "autograd/elementwise.h"
 
+#include "autograd/autocast.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -10,23 +11,31 @@ namespace {
 
 Tensor scalar_like(const Tensor& x, double v) { return scalar(v, {.dtype = x.dtype(), .device = x.device()}); }
 
+Tensor compare(BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
+  return kernels::binary(op, name, a, b);
+}
+
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) {
+Tensor add(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = kernels::binary(BinaryOp::Add, "add", a, b);
   return record("add", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
   });
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = kernels::binary(BinaryOp::Sub, "sub", a, b);
   return record("sub", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
   });
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = kernels::binary(BinaryOp::Mul, "mul", a, b);
   return record("mul", out, {a, b}, [a = Saved(a, "mul"), b = Saved(b, "mul")](const Tensor& g) {
     Tensor av = a.get(), bv = b.get();
@@ -34,7 +43,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   });
 }
 
-Tensor div(const Tensor& a, const Tensor& b) {
+Tensor div(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = kernels::binary(BinaryOp::Div, "div", a, b);
   return record("div", out, {a, b}, [a = Saved(a, "div"), b = Saved(b, "div")](const Tensor& g) {
     Tensor av = a.get(), bv = b.get();
@@ -64,12 +74,12 @@ Tensor operator*(double s, const Tensor& a) { return affine(a, s, 0.0); }
 Tensor operator/(const Tensor& a, double s) { return affine(a, 1.0 / s, 0.0); }
 Tensor operator/(double s, const Tensor& a) { return div(scalar_like(a, s), a); }
 
-Tensor eq(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Eq, "eq", a, b); }
-Tensor ne(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Ne, "ne", a, b); }
-Tensor lt(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Lt, "lt", a, b); }
-Tensor le(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Le, "le", a, b); }
-Tensor gt(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Gt, "gt", a, b); }
-Tensor ge(const Tensor& a, const Tensor& b) { return kernels::binary(BinaryOp::Ge, "ge", a, b); }
+Tensor eq(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Eq, "eq", a, b); }
+Tensor ne(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ne, "ne", a, b); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Lt, "lt", a, b); }
+Tensor le(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Le, "le", a, b); }
+Tensor gt(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Gt, "gt", a, b); }
+Tensor ge(const Tensor& a, const Tensor& b) { return compare(BinaryOp::Ge, "ge", a, b); }
 
 namespace {
 
@@ -82,8 +92,11 @@ void check_inplace(const char* op, const Tensor& self) {
 // self = self op other, where other broadcasts to self's shape.
 const Tensor& inplace_binary(BinaryOp op, const char* name, const Tensor& self, const Tensor& other) {
   check_inplace(name, self);
-  kernels::check_same(name, self, other);
-  backend_for(self.device()).binary(op, self, broadcast_view(other, self.shape(), name), self);
+  // As PyTorch: a floating operand of another dtype is converted to self's (self's dtype stays).
+  const bool convert = is_floating(self.dtype()) && is_floating(other.dtype()) && self.device() == other.device();
+  const Tensor operand = convert ? kernels::contiguous(other, self.dtype()) : other;
+  kernels::check_same(name, self, operand);
+  backend_for(self.device()).binary(op, self, broadcast_view(operand, self.shape(), name), self);
   self.bump_version();
   return self;
 }

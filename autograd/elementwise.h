@@ -4,7 +4,8 @@
 
 namespace ember {
 
-// Arithmetic (broadcasting; operands must share dtype and device).
+// Arithmetic (broadcasting; operands must share device). Floating operands of different dtypes
+// promote to the wider (bf16 < f32 < f64; autograd/autocast.h); other dtypes must match.
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
@@ -27,7 +28,7 @@ Tensor operator*(double s, const Tensor& a);
 Tensor operator/(const Tensor& a, double s);
 Tensor operator/(double s, const Tensor& a);
 
-// Comparisons: bool results, not differentiable.
+// Comparisons: bool results, not differentiable; floating operands promote as above.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
@@ -36,7 +37,8 @@ Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
 
 // In place, on the tensor's storage; they bump its version counter. They refuse tensors
-// that require grad while recording (use NoGradGuard, as optimizers do).
+// that require grad while recording (use NoGradGuard, as optimizers do). A floating `other` of
+// another dtype is converted to self's.
 const Tensor& add_(const Tensor& self, const Tensor& other, double alpha = 1.0);  // self += alpha * other
 const Tensor& mul_(const Tensor& self, double s);
 const Tensor& mul_(const Tensor& self, const Tensor& other);

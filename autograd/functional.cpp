@@ -1,5 +1,6 @@
 #include "autograd/functional.h"
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
@@ -32,7 +33,8 @@ Tensor softmax_last(const Tensor& x, bool log, const char* name) {
 }
 
 // The row kernels work on the last dim: another dim is swapped last and back.
-Tensor softmax_along(const Tensor& x, int64_t dim, bool log, const char* name) {
+Tensor softmax_along(const Tensor& x_in, int64_t dim, bool log, const char* name) {
+  const auto [x] = autocast::widen(x_in);
   const int64_t d = normalize_dim(dim, x.shape().size(), name);
   if (x.dim() <= 1 || d == x.dim() - 1) return softmax_last(x, log, name);
   return transpose(softmax_last(transpose(x, d, -1), log, name), d, -1);
@@ -64,7 +66,9 @@ void check_layer_norm_args(const Tensor& x, const Shape& normalized_shape, const
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, false, "softmax"); }
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_along(x, dim, true, "log_softmax"); }
 
-Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tensor& weight_in, const Tensor& bias_in,
+                  double eps) {
+  const auto [x, weight, bias] = autocast::widen(x_in, weight_in, bias_in);
   check_layer_norm_args(x, normalized_shape, weight, bias);
   const int64_t cols = numel_of(normalized_shape);
   const int64_t rows = cols == 0 ? 0 : x.numel() / cols;

@@ -4,6 +4,8 @@
 
 #include <array>
 
+#include "autograd/autocast.h"
+#include "autograd/elementwise.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -107,7 +109,8 @@ bool rows_merge(const Tensor& a) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = autocast::lower(a_in, b_in);
   kernels::check_same("matmul", a, b);
   kernels::check_floating("matmul", a);
   check(a.dim() > 0 && b.dim() > 0, "matmul: ", a.shape(), " x ", b.shape(),
@@ -130,6 +133,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (b.dim() == 1) shape.pop_back();
   if (a.dim() == 1) shape.erase(shape.end() - (b.dim() == 1 ? 1 : 2));
   return reshape(out, shape);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check(weight.dim() == 2, "linear: weight ", weight.shape(), " must be [out_features, in_features]");
+  const auto [xc, wc, bc] = autocast::lower(x, weight, bias);
+  Tensor y = matmul(xc, transpose(wc, 0, 1));
+  return bc.defined() ? y + bc : y;
 }
 
 }  // namespace ember

@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/index_ops.h"
 #include "autograd/kernels.h"
@@ -78,7 +79,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
                      double label_smoothing) {
   check(label_smoothing >= 0 && label_smoothing <= 1, "cross_entropy: label_smoothing ", label_smoothing,
         " is outside [0, 1] (logits ", logits.shape(), ")");
-  ClassRows rows = class_rows("cross_entropy", logits, target);
+  ClassRows rows = class_rows("cross_entropy", autocast::widen(logits)[0], target);
   Tensor x = kernels::contiguous(rows.scores, rows.scores.dtype());
   Tensor losses = kernels::empty_like(x, {x.size(0)}), lse = kernels::empty_like(x, {x.size(0)});
   backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
@@ -93,7 +94,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
 }
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, int64_t ignore_index) {
-  ClassRows rows = class_rows("nll_loss", log_probs, target);
+  ClassRows rows = class_rows("nll_loss", autocast::widen(log_probs)[0], target);
   std::vector<int64_t> targets = rows.target.to_vector<int64_t>();
   for (size_t n = 0; n < targets.size(); ++n)
     if (targets[n] != ignore_index && (targets[n] < 0 || targets[n] >= rows.classes))
@@ -102,17 +103,19 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
   // Ignored rows gather class 0, then are masked out.
   Tensor safe_target = rows.target * to(kept, DType::I64);
   Tensor picked = squeeze(gather(rows.scores, 1, unsqueeze(safe_target, 1)), 1);
-  return reduce_class_loss(-picked * to(kept, log_probs.dtype()), rows, reduction, ignore_index);
+  return reduce_class_loss(-picked * to(kept, picked.dtype()), rows, reduction, ignore_index);
 }
 
-Tensor mse_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
+Tensor mse_loss(const Tensor& pred_in, const Tensor& target_in, Reduction reduction) {
+  const auto [pred, target] = autocast::widen(pred_in, target_in);
   check_same_shape("mse_loss", pred, target);
   kernels::check_floating("mse_loss", pred);
   Tensor d = pred - target;
   return reduce_loss(d * d, reduction);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& target_in, Reduction reduction) {
+  const auto [logits, target] = autocast::widen(logits_in, target_in);
   check_same_shape("binary_cross_entropy_with_logits", logits, target);
   kernels::check_floating("binary_cross_entropy_with_logits", logits);
   // softplus(x) = max(x, 0) + log1p(exp(-|x|)), the stable form.

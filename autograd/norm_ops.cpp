@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
@@ -38,8 +39,10 @@ Tensor normalize(const Tensor& x, const Tensor& mean, const Tensor& rstd, const 
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight_in,
+                  const Tensor& bias_in, bool training, double momentum, double eps) {
+  // The running statistics are updated in place: they keep their dtype, and are not widened.
+  const auto [x, weight, bias] = autocast::widen(x_in, weight_in, bias_in);
   const char* op = "batch_norm";
   check(x.dim() >= 2, op, ": input ", x.shape(), " must be [N,C,...]");
   kernels::check_floating(op, x);
@@ -74,7 +77,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return bias.defined() ? y + reshape(bias, cs) : y;
 }
 
-Tensor group_norm(const Tensor& x, int64_t num_groups, const Tensor& weight, const Tensor& bias, double eps) {
+Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight_in, const Tensor& bias_in, double eps) {
+  const auto [x, weight, bias] = autocast::widen(x_in, weight_in, bias_in);
   const char* op = "group_norm";
   check(x.dim() >= 2, op, ": input ", x.shape(), " must be [N,C,...]");
   kernels::check_floating(op, x);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
@@ -73,7 +74,8 @@ Tensor arg_extremum(ReduceOp op, const char* name, const Tensor& x, int64_t dim,
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+Tensor sum(const Tensor& x_in, const std::vector<int64_t>& dims, bool keepdim) {
+  const auto [x] = autocast::widen(x_in);
   kernels::check_floating("sum", x);
   Reduction r = plan(x, dims, keepdim, "sum");
   Tensor out = kernels::reduce(ReduceOp::Sum, x, r.dims);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <numbers>
 
+#include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
@@ -35,23 +36,6 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, Keep keep, UnaryG
                 });
 }
 
-// Gradient of 0.5 x (1 + erf(x / sqrt 2)): Phi(x) + x phi(x).
-Tensor gelu_erf_derivative(const Tensor& x) {
-  const double inv_sqrt_2pi = 0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2;
-  Tensor cdf = affine(erf(x * (0.5 * std::numbers::sqrt2)), 0.5, 0.5);
-  Tensor x_pdf = x * exp(x * x * -0.5) * inv_sqrt_2pi;
-  return cdf + x_pdf;
-}
-
-// Gradient of 0.5 x (1 + tanh(u)), u = k (x + c x^3): 0.5 (1 + t) + 0.5 x (1 - t^2) k (1 + 3 c x^2).
-Tensor gelu_tanh_derivative(const Tensor& x) {
-  const double k = std::numbers::sqrt2 * std::numbers::inv_sqrtpi, c = 0.044715;
-  Tensor x2 = x * x;
-  Tensor t = tanh(x * affine(x2, c * k, k));
-  Tensor du_dx = affine(x2, 3 * c * k, k);
-  return affine(t, 0.5, 0.5) + x * affine(t * t, -0.5, 0.5) * du_dx;
-}
-
 // Validates where()'s operands and broadcasts them to a common shape; `op` names the caller.
 Tensor where_forward(const char* op, const Tensor& cond, const Tensor& a, const Tensor& b) {
   check(cond.dtype() == DType::Bool, op, ": the condition must be bool, got ", cond.dtype(), " of shape ",
@@ -73,7 +57,8 @@ Tensor input_grad(bool needed, const Shape& shape, const std::function<Tensor()>
 
 // maximum/minimum: a's share of the gradient is 1, 0.5 on ties and 0 otherwise, that is
 // 0.5 + 0.5 sign(a - b) for maximum (the sign flips for minimum).
-Tensor extremum(BinaryOp op, const char* name, const Tensor& a, const Tensor& b, double direction) {
+Tensor extremum(BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in, double direction) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = kernels::binary(op, name, a, b);
   return record(name, out, {a, b},
                 [a = Saved(a, name), b = Saved(b, name), need_a = a.requires_grad(), need_b = b.requires_grad(),
@@ -134,7 +119,8 @@ Tensor pow(const Tensor& x, double exponent) {
       exponent);
 }
 
-Tensor pow(const Tensor& base, const Tensor& exponent) {
+Tensor pow(const Tensor& base_in, const Tensor& exponent_in) {
+  const auto [base, exponent] = promote(base_in, exponent_in);
   Tensor out = kernels::binary(BinaryOp::Pow, "pow", base, exponent);
   // As PyTorch: d/da is 0 where b == 0 (not 0 * a^-1), d/db is 0 where a == 0 (not y log 0).
   return record(
@@ -173,12 +159,14 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
       negative_slope);
 }
 
+// The derivative is one fused kernel (the backward is never differentiated again: it runs
+// without recording).
 Tensor gelu(const Tensor& x, bool tanh_approximation) {
-  if (tanh_approximation)
-    return unary_op("gelu", UnaryOp::GeluTanh, x, Keep::Input,
-                    [](const Tensor& g, const Tensor& v) { return g * gelu_tanh_derivative(v); });
-  return unary_op("gelu", UnaryOp::GeluErf, x, Keep::Input,
-                  [](const Tensor& g, const Tensor& v) { return g * gelu_erf_derivative(v); });
+  const UnaryOp op = tanh_approximation ? UnaryOp::GeluTanh : UnaryOp::GeluErf;
+  const UnaryOp derivative = tanh_approximation ? UnaryOp::GeluTanhGrad : UnaryOp::GeluErfGrad;
+  return unary_op("gelu", op, x, Keep::Input, [derivative](const Tensor& g, const Tensor& v) {
+    return g * kernels::unary(derivative, "gelu", v);
+  });
 }
 
 Tensor silu(const Tensor& x) {  // d/dx x s(x) = s (1 + x (1 - s))
@@ -206,7 +194,8 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
 Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Maximum, "maximum", a, b, 1.0); }
 Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Minimum, "minimum", a, b, -1.0); }
 
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+Tensor where(const Tensor& cond, const Tensor& a_in, const Tensor& b_in) {
+  const auto [a, b] = promote(a_in, b_in);
   Tensor out = where_forward("where", cond, a, b);
   return record("where", out, {a, b},
                 [cond = Saved(cond, "where"), sa = a.shape(), sb = b.shape(), need_a = a.requires_grad(),

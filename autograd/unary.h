@@ -30,6 +30,8 @@ Tensor softplus(const Tensor& x);  // log(1 + exp(x))
 // min(max(x, lo), hi), lo <= hi (either may be infinite). The gradient is 1 strictly
 // inside (lo, hi) and 0 elsewhere.
 Tensor clamp(const Tensor& x, double lo, double hi);
+// pow(base, exponent), maximum, minimum and where promote floating operands of different
+// dtypes to the wider one, as the arithmetic ops do (autograd/elementwise.h).
 // On ties the gradient is split half and half between a and b, as PyTorch does.
 Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);

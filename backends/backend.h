@@ -18,6 +18,9 @@ enum class UnaryOp {
   PowScalar,  // x ^ alpha
   Clamp,      // min(max(x, alpha), beta)
   LeakyRelu,  // x > 0 ? x : alpha * x
+  // The derivatives of GeluErf and GeluTanh at x, for their backward (one pass instead of a
+  // chain of elementwise ops). Keep GeluTanhGrad last: the CUDA dispatch counts up to it.
+  GeluErfGrad, GeluTanhGrad,
 };
 
 enum class BinaryOp {

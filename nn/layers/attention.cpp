@@ -4,6 +4,7 @@
 #include <string>
 
 #include "autograd/attention.h"
+#include "autograd/linalg.h"
 #include "autograd/shape_ops.h"
 #include "nn/layers/support.h"
 
@@ -38,10 +39,16 @@ Tensor MultiHeadAttention::forward(const Tensor& x) { return forward(x, Tensor()
 Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask) {
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
   const int64_t batch = x.size(0), length = x.size(1), head_dim = d_model_ / n_heads_;
-  // [B, T, 3d] -> [B, T, 3, H, dh] -> three [B, H, T, dh] views of the same buffer.
-  const Tensor qkv = permute(view(qkv_->forward(x), {batch, length, 3, n_heads_, head_dim}), {2, 0, 3, 1, 4});
-  Tensor y = scaled_dot_product_attention(select(qkv, 0, 0), select(qkv, 0, 1), select(qkv, 0, 2), causal_, mask,
-                                          dropout_, is_training());
+  // q, k and v each from its rows of the qkv weight ([3d, d], q first): three products instead
+  // of one, because three views of one [B, T, 3d] output would each send back a zero-padded
+  // [B, T, 3d] gradient, summed and copied again: three times the memory traffic.
+  const Tensor &weight = qkv_->weight(), &bias = qkv_->bias();
+  auto project = [&](int64_t i) {  // [B, T, d] -> [B, H, T, dh], a view
+    const Tensor b = bias.defined() ? narrow(bias, 0, i * d_model_, d_model_) : Tensor();
+    const Tensor p = linear(x, narrow(weight, 0, i * d_model_, d_model_), b);
+    return transpose(view(p, {batch, length, n_heads_, head_dim}), 1, 2);
+  };
+  Tensor y = scaled_dot_product_attention(project(0), project(1), project(2), causal_, mask, dropout_, is_training());
   // The heads merge back into [B, T, d]: the one copy of the layer.
   return out_proj_->forward(reshape(transpose(y, 1, 2), {batch, length, d_model_}));
 }

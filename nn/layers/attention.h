@@ -5,8 +5,9 @@
 
 namespace ember::nn {
 
-// One fused projection qkv = Linear(d, 3d) gives the queries, keys and values; each is viewed as
-// [B, H, T, d / H] without copying (the kernel reads strided heads), attended, merged back to
+// One fused projection qkv = Linear(d, 3d) holds the queries', keys' and values' weights; each
+// is projected by its rows of it and viewed as [B, H, T, d / H] without copying (the kernel
+// reads strided heads), attended, merged back to
 // [B, T, d] and projected by out_proj = Linear(d, d). dropout drops attention probabilities
 // while training, as torch.nn.MultiheadAttention does.
 class MultiHeadAttention : public Module {

@@ -1,8 +1,6 @@
 #include "nn/layers/linear.h"
 
-#include "autograd/elementwise.h"
 #include "autograd/linalg.h"
-#include "autograd/shape_ops.h"
 #include "nn/init.h"
 #include "nn/layers/support.h"
 #include "tensor/creation.h"
@@ -20,8 +18,7 @@ Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
 Tensor Linear::forward(const Tensor& x) {
   check(x.dim() >= 1 && x.size(-1) == in_features_, describe(), ": input ", x.shape(), " must end in ", in_features_,
         " features");
-  Tensor y = matmul(x, transpose(weight_, 0, 1));
-  return bias_.defined() ? y + bias_ : y;
+  return linear(x, weight_, bias_);
 }
 
 }  // namespace ember::nn

@@ -150,6 +150,27 @@ std::vector<double> grad_at(const std::function<Tensor(const Tensor&)>& f, const
   return x.grad().to_vector<double>();
 }
 
+// The f32 kernels use their own erf (a rational approximation) and fused GELU derivatives:
+// on a dense grid through the saturated tails they stay within float rounding of f64.
+TEST(Unary, F32ErfAndGeluGradientsMatchF64OnADenseGrid) {
+  std::vector<double> xs;
+  for (double v = -9; v <= 9; v += 1.0 / 64) xs.push_back(v);
+  xs.push_back(std::nan(""));
+  const Shape shape{static_cast<int64_t>(xs.size())};
+  std::vector<double> erf32 = erf(to(from_vector(xs, shape), DType::F32)).to_vector<double>();
+  for (size_t i = 0; i + 1 < xs.size(); ++i) EXPECT_NEAR(erf32[i], std::erf(xs[i]), 5e-7) << "x = " << xs[i];
+  EXPECT_TRUE(std::isnan(erf32.back()));
+  xs.pop_back();
+  for (bool tanh_approximation : {false, true}) {
+    SCOPED_TRACE(tanh_approximation ? "gelu(tanh)" : "gelu");
+    auto f = [tanh_approximation](const Tensor& x) { return gelu(x, tanh_approximation); };
+    const std::vector<double> want = grad_at(f, xs);
+    const std::vector<double> got =
+        grad_at([&f](const Tensor& x) { return f(to(x, DType::F32)); }, xs);  // to()'s backward casts back
+    for (size_t i = 0; i < xs.size(); ++i) EXPECT_NEAR(got[i], want[i], 2e-6) << "x = " << xs[i];
+  }
+}
+
 TEST(Unary, GradientsAtKinksAreZero) {
   EXPECT_EQ(grad_at([](const Tensor& x) { return relu(x); }, {-1, 0, 2}), (std::vector<double>{0, 0, 1}));
   EXPECT_EQ(grad_at([](const Tensor& x) { return abs(x); }, {-1, 0, 2}), (std::vector<double>{-1, 0, 1}));
@@ -247,7 +268,7 @@ TEST(Unary, ErrorsNameTheOpAndShapes) {
   expect_error([] { exp(zeros({3}, {.dtype = DType::I64})); }, "exp: expected a floating tensor, got i64 of shape [3]");
   expect_error([&] { where(a, a, a); }, "where: the condition must be bool, got f32 of shape [2,3]");
   expect_error([&] { where(mask, a, b); }, "where: shapes [2,3] and [4,5] cannot be broadcast");
-  expect_error([&] { where(mask, a, ones({3}, {.dtype = DType::F64})); }, "where: dtype mismatch");
+  expect_error([&] { where(mask, a, ones({3}, {.dtype = DType::I64})); }, "where: dtype mismatch");  // f64 would promote
   expect_error([&] { masked_fill(ones({3}), mask, 0.0); },
                "masked_fill: a mask of shape [2,3] does not broadcast to the input's shape [3]");
   expect_error([&] { pow(a, b); }, "pow: shapes [2,3] and [4,5] cannot be broadcast");
