@@ -13,7 +13,9 @@
 // or of the Adam direction (g / (sqrt(v_hat) + graft_epsilon), v as above, bias-corrected when
 // beta2 < 1, i.e. AdaGrad when beta2 = 1). Weight decay is added to the gradient first; the
 // result drives SGD momentum (PyTorch's semantics, the first buffer is the direction) and lr.
-// Statistics live in f32 (f64 for f64 parameters).
+// Statistics live in f32 (f64 for f64 parameters), on the parameter's device: on a GPU they
+// accumulate there through matmul, and only the eigendecompositions go through the host (the
+// statistic is copied over, its root copied back; see inverse_root.h).
 #include "optim/optimizer.h"
 
 namespace ember {

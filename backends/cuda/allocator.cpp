@@ -10,6 +10,7 @@
 #include "backends/cuda/check.h"
 #include "backends/cuda/context.h"
 #include "backends/cuda/cuda_backend.h"
+#include "backends/cuda/cuda_device.h"
 
 namespace ember::cuda {
 namespace {
@@ -20,7 +21,10 @@ class CudaAllocator final : public DeviceAllocator {
     if (nbytes == 0) return nullptr;
     void* p = nullptr;
     CUDA_CHECK(cudaMallocAsync(&p, nbytes, stream()));
-    in_use_ += nbytes;
+    const size_t now = in_use_ += nbytes;
+    size_t peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
     return p;
   }
 
@@ -48,16 +52,27 @@ class CudaAllocator final : public DeviceAllocator {
   }
 
   size_t bytes_in_use() const override { return in_use_; }
+  size_t peak_bytes_in_use() const { return peak_; }
+  void reset_peak() { peak_ = in_use_.load(); }
 
  private:
-  std::atomic<size_t> in_use_{0};
+  std::atomic<size_t> in_use_{0}, peak_{0};
 };
 
-}  // namespace
-
-DeviceAllocator& allocator() {
+CudaAllocator& cuda_allocator() {
   static CudaAllocator* a = new CudaAllocator;  // never destroyed, like the context
   return *a;
 }
 
+}  // namespace
+
+DeviceAllocator& allocator() { return cuda_allocator(); }
+
 }  // namespace ember::cuda
+
+namespace ember {
+
+size_t cuda_peak_bytes_in_use() { return cuda::cuda_allocator().peak_bytes_in_use(); }
+void reset_cuda_peak_bytes_in_use() { cuda::cuda_allocator().reset_peak(); }
+
+}  // namespace ember

@@ -42,6 +42,14 @@ struct BinaryFn {
   __device__ void operator()(const int64_t (&off)[3]) const {
     out[off[0]] = cuda::narrow<R>(binary_value<Op>(cuda::widen(a[off[1]]), cuda::widen(b[off[2]])));
   }
+  bool aligned4() const { return cuda::aligned4(out, a, b); }
+  __device__ void vec4(int64_t i) const {
+    const cuda::Pack4<T> x = cuda::load4(a + i), y = cuda::load4(b + i);
+    cuda::Pack4<R> r;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<R>(binary_value<Op>(cuda::widen(x.v[j]), cuda::widen(y.v[j])));
+    cuda::store4(out + i, r);
+  }
 };
 
 template <typename T>
@@ -51,6 +59,15 @@ struct WhereFn {
   const T* a;
   const T* b;
   __device__ void operator()(const int64_t (&off)[4]) const { out[off[0]] = cond[off[1]] ? a[off[2]] : b[off[3]]; }
+  bool aligned4() const { return cuda::aligned4(out, cond, a, b); }
+  __device__ void vec4(int64_t i) const {
+    const cuda::Pack4<bool> c = cuda::load4(cond + i);
+    const cuda::Pack4<T> x = cuda::load4(a + i), y = cuda::load4(b + i);
+    cuda::Pack4<T> r;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r.v[j] = c.v[j] ? x.v[j] : y.v[j];
+    cuda::store4(out + i, r);
+  }
 };
 
 }  // namespace

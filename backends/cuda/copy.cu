@@ -12,6 +12,14 @@ struct CopyFn {
   D* dst;
   const S* src;
   __device__ void operator()(const int64_t (&off)[2]) const { dst[off[0]] = cuda::narrow<D>(cuda::widen(src[off[1]])); }
+  bool aligned4() const { return cuda::aligned4(dst, src); }
+  __device__ void vec4(int64_t i) const {
+    const cuda::Pack4<S> in = cuda::load4(src + i);
+    cuda::Pack4<D> r;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<D>(cuda::widen(in.v[j]));
+    cuda::store4(dst + i, r);
+  }
 };
 
 template <typename T>
@@ -19,6 +27,8 @@ struct FillFn {
   T* dst;
   T value;
   __device__ void operator()(const int64_t (&off)[1]) const { dst[off[0]] = value; }
+  bool aligned4() const { return cuda::aligned4(dst); }
+  __device__ void vec4(int64_t i) const { cuda::store4(dst + i, cuda::Pack4<T>{{value, value, value, value}}); }
 };
 
 template <typename T>

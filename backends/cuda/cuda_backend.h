@@ -1,7 +1,6 @@
 #pragma once
-// The CUDA backend: own kernels on one stream, cuBLAS for matmul.
-// Each group of methods is defined in its own file in this folder (see README.md); the ones
-// without a CUDA kernel yet throw, naming themselves (not_implemented.cpp).
+// The CUDA backend: own kernels on one stream, cuBLAS for matmul, cuFFT for long convolutions.
+// Each group of methods is defined in its own file in this folder (see README.md).
 #include "backends/backend.h"
 #include "tensor/storage.h"
 
@@ -35,9 +34,13 @@ class CudaBackend final : public Backend {
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const AdamStep& h) override;
   void uniform(const Tensor& out, uint64_t key, uint64_t offset) override;
-
-  // Not implemented on CUDA yet: each throws ember::Error("<op>: not implemented on CUDA yet").
-  // Convolution and pooling (NCHW)
+  // Fused attention (attention.cu: tensor cores for bf16 with head dims 64 / 128)
+  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const AttentionParams& p,
+                 const Tensor& out, const Tensor& lse) override;
+  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& out,
+                          const Tensor& lse, const Tensor& gout, const AttentionParams& p, const Tensor& gq,
+                          const Tensor& gk, const Tensor& gv) override;
+  // Convolution and pooling (NCHW): conv.cu (im2col + cuBLAS), pool.cu
   void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
               const Tensor& y) override;
   void conv2d_backward_data(const Tensor& gy, const Tensor& w, const Conv2dParams& p, const Tensor& gx) override;
@@ -47,15 +50,7 @@ class CudaBackend final : public Backend {
   void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const Tensor& gx) override;
   void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y) override;
   void avg_pool2d_backward(const Tensor& gy, const Pool2dParams& p, const Tensor& gx) override;
-
-  // Fused attention
-  void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const AttentionParams& p,
-                 const Tensor& out, const Tensor& lse) override;
-  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, const Tensor& out,
-                          const Tensor& lse, const Tensor& gout, const AttentionParams& p, const Tensor& gq,
-                          const Tensor& gk, const Tensor& gv) override;
-
-  // FFT long convolution
+  // FFT long convolution: fft_conv.cu (cuFFT, plans in fft_plan.cpp)
   void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) override;
   void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& gu,
                          const Tensor& gk, const Tensor& gd) override;

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${OUT:-$root/gpu-logs}
 build=${BUILD:-/tmp/ember-cuda-build}
 deps=$root/.devdeps
-tests=(runtime elementwise reduce matmul fused index optim training)
+tests=(runtime elementwise reduce matmul fused index optim training conv fft_conv shampoo attention)
 mkdir -p "$out"
 
 { nvidia-smi; nvcc --version; cmake --version; c++ --version; } >"$out/env.txt" 2>&1

@@ -40,6 +40,14 @@ __device__ __forceinline__ C unary_value(C v, C a, C b) {
   else if constexpr (Op == UnaryOp::PowScalar) return std::pow(v, a);
   else if constexpr (Op == UnaryOp::Clamp) return std::min(std::max(v, a), b);
   else if constexpr (Op == UnaryOp::LeakyRelu) return v > C(0) ? v : a * v;
+  else if constexpr (Op == UnaryOp::GeluErfGrad) {
+    const C inv_sqrt_2pi = C(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+    return C(0.5) * (C(1) + std::erf(v * C(0.5 * std::numbers::sqrt2))) + v * std::exp(C(-0.5) * v * v) * inv_sqrt_2pi;
+  } else if constexpr (Op == UnaryOp::GeluTanhGrad) {
+    const C k = C(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), c = C(0.044715);
+    const C t = std::tanh(k * (v + c * v * v * v));
+    return C(0.5) * (C(1) + t) + C(0.5) * v * (C(1) - t * t) * k * (C(1) + C(3) * c * v * v);
+  }
   else static_assert(kNoFormula<C>, "unary_value: an op without a formula");
 }
 
@@ -50,6 +58,14 @@ struct UnaryFn {
   compute_t<T> alpha, beta;
   __device__ void operator()(const int64_t (&off)[2]) const {
     out[off[0]] = cuda::narrow<T>(unary_value<Op>(cuda::widen(x[off[1]]), alpha, beta));
+  }
+  bool aligned4() const { return cuda::aligned4(out, x); }
+  __device__ void vec4(int64_t i) const {
+    const cuda::Pack4<T> in = cuda::load4(x + i);
+    cuda::Pack4<T> r;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<T>(unary_value<Op>(cuda::widen(in.v[j]), alpha, beta));
+    cuda::store4(out + i, r);
   }
 };
 
@@ -62,7 +78,7 @@ void CudaBackend::unary(UnaryOp op, const Tensor& x, const Tensor& out, double a
     using C = compute_t<T>;
     T* o = static_cast<T*>(out.data_ptr());
     const T* in = static_cast<const T*>(x.data_ptr());
-    cuda::dispatch_enum<UnaryOp, static_cast<int>(UnaryOp::LeakyRelu) + 1>(op, "unary", [&]<UnaryOp Op>() {
+    cuda::dispatch_enum<UnaryOp, static_cast<int>(UnaryOp::GeluTanhGrad) + 1>(op, "unary", [&]<UnaryOp Op>() {
       cuda::launch_elementwise(layout, UnaryFn<T, Op>{o, in, static_cast<C>(alpha), static_cast<C>(beta)});
     });
   });

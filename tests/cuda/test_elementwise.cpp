@@ -52,7 +52,7 @@ bool needs_positive_input(UnaryOp op) {
 }
 
 TEST_F(CudaTest, EveryUnaryOpInEveryFloatingDtype) {
-  for (int code = 0; code <= static_cast<int>(UnaryOp::LeakyRelu); ++code) {
+  for (int code = 0; code <= static_cast<int>(UnaryOp::GeluTanhGrad); ++code) {
     const auto op = static_cast<UnaryOp>(code);
     const double alpha = op == UnaryOp::Clamp ? -0.5 : 2.5, beta = op == UnaryOp::Clamp ? 0.7 : -0.3;
     for (DType dtype : kFloating) {
@@ -115,6 +115,54 @@ TEST_F(CudaTest, UniformGivesTheCpuPhiloxNumbers) {
     const std::vector<double> v = out.gpu.to_vector<double>();
     EXPECT_GT(*std::min_element(v.begin(), v.end()), 0.0);
     EXPECT_LE(*std::max_element(v.begin(), v.end()), 1.0);
+  }
+}
+
+// A contiguous view of n elements `offset` elements into a random buffer of n + 4 on both
+// devices; `base` is the whole buffer, to see that nothing outside the view is written.
+struct Buffer {
+  Both base, view;
+};
+
+Buffer buffer(int64_t n, int64_t offset, DType dtype) {
+  Both base = both(random({n + 4}, dtype));
+  return {base, {slice(base.cpu, 0, offset, offset + n), slice(base.gpu, 0, offset, offset + n)}};
+}
+
+// Contiguous operands take the division-free path, four elements per thread with vector
+// accesses where every pointer allows them: odd sizes leave a tail of 1 to 3 elements, and a
+// view starting 1 or 3 elements into its buffer is contiguous but not aligned for them.
+TEST_F(CudaTest, ContiguousFastPathWithOddSizesAndMisalignedOffsets) {
+  for (int64_t n : {1, 3, 4, 5, 7, 1023, 4097, (1 << 20) + 3}) {
+    for (DType dtype : kFloating) {
+      for (int64_t offset : {0, 1, 3}) {
+        const int64_t out_offset = offset == 1 ? 0 : offset;  // an aligned output with a misaligned input too
+        Buffer x = buffer(n, offset, dtype), y = buffer(n, 0, dtype), cond = buffer(n, offset, DType::Bool);
+        Buffer out = buffer(n, out_offset, dtype);
+        on_both([&](Backend& b, bool g) { b.unary(UnaryOp::Tanh, x.view.on(g), out.view.on(g)); });
+        EXPECT_TRUE(close(out.base, tolerance(dtype))) << "tanh n=" << n << " " << dtype << " offset " << offset;
+        on_both([&](Backend& b, bool g) { b.binary(BinaryOp::Mul, x.view.on(g), y.view.on(g), out.view.on(g)); });
+        EXPECT_TRUE(close(out.base, 0)) << "mul n=" << n << " " << dtype << " offset " << offset;
+        on_both([&](Backend& b, bool g) { b.where(cond.view.on(g), x.view.on(g), y.view.on(g), out.view.on(g)); });
+        EXPECT_TRUE(close(out.base, 0)) << "where n=" << n << " " << dtype << " offset " << offset;
+        on_both([&](Backend& b, bool g) { b.fill(out.view.on(g), -1.25); });
+        EXPECT_TRUE(close(out.base, 0)) << "fill n=" << n << " " << dtype << " offset " << offset;
+        Buffer narrow = buffer(n, out_offset, DType::BF16);
+        on_both([&](Backend& b, bool g) { b.copy(x.view.on(g), narrow.view.on(g)); });
+        EXPECT_TRUE(close(narrow.base, 0)) << "copy to bf16 n=" << n << " " << dtype << " offset " << offset;
+      }
+    }
+  }
+}
+
+// Strided layouts walk their dims with 32-bit division by multiplication: many merged dims of
+// odd sizes exercise a divisor per dim.
+TEST_F(CudaTest, CopyFromAPermutedViewOfManyOddDims) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::I64}) {
+    Tensor host = detach(permute(random({3, 5, 7, 2, 9, 11}, dtype), {5, 0, 3, 1, 4, 2}));
+    Both x = both(host), out = empty_both(host.shape(), dtype);
+    on_both([&](Backend& b, bool g) { b.copy(x.on(g), out.on(g)); });
+    EXPECT_TRUE(close(out, 0)) << dtype;
   }
 }
 

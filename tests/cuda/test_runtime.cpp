@@ -96,30 +96,5 @@ TEST_F(CudaTest, OtherDevicesAreRefused) {
   }
 }
 
-TEST_F(CudaTest, OpsWithoutACudaKernelThrowNamingThemselves) {
-  Backend& gpu = backend_for(Device::cuda());
-  Tensor t = empty({1, 1, 1, 1}, {.device = Device::cuda()});
-  Tensor i = empty({1, 1, 1, 1}, {.dtype = DType::I64, .device = Device::cuda()});
-  auto expect_not_implemented = [](const char* op, auto&& call) {
-    try {
-      call();
-      ADD_FAILURE() << op << ": expected ember::Error";
-    } catch (const Error& e) {
-      EXPECT_EQ(std::string(e.what()), std::string(op) + ": not implemented on CUDA yet");
-    }
-  };
-  expect_not_implemented("conv2d", [&] { gpu.conv2d(t, t, {}, {}, t); });
-  expect_not_implemented("conv2d_backward_data", [&] { gpu.conv2d_backward_data(t, t, {}, t); });
-  expect_not_implemented("conv2d_backward_weight", [&] { gpu.conv2d_backward_weight(t, t, {}, t, {}); });
-  expect_not_implemented("max_pool2d", [&] { gpu.max_pool2d(t, {}, t, i); });
-  expect_not_implemented("max_pool2d_backward", [&] { gpu.max_pool2d_backward(t, i, t); });
-  expect_not_implemented("avg_pool2d", [&] { gpu.avg_pool2d(t, {}, t); });
-  expect_not_implemented("avg_pool2d_backward", [&] { gpu.avg_pool2d_backward(t, {}, t); });
-  expect_not_implemented("attention", [&] { gpu.attention(t, t, t, {}, {}, t, t); });
-  expect_not_implemented("attention_backward", [&] { gpu.attention_backward(t, t, t, {}, t, t, t, {}, t, t, t); });
-  expect_not_implemented("fft_conv", [&] { gpu.fft_conv(t, t, {}, t); });
-  expect_not_implemented("fft_conv_backward", [&] { gpu.fft_conv_backward(t, t, t, {}, t, t, t); });
-}
-
 }  // namespace
 }  // namespace ember

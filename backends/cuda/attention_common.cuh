@@ -1,0 +1,166 @@
+#pragma once
+// Shared by the attention kernels (attention.cu, attention_fwd.cu, attention_bwd.cu): the
+// problem as the kernels see it (strided [B,H,T,C] operands, which scores are visible, which
+// survive dropout), and the PTX wrappers of the bf16 tensor-core path.
+#include <cuda_bf16.h>
+
+#include <cstdint>
+
+#include "backends/backend.h"
+#include "backends/cuda/dtype.cuh"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
+
+namespace ember::cuda::attention {
+
+// One [B,H,T,C] operand: rows `st` apart, unit stride along C.
+template <typename T>
+struct Heads {
+  T* data;
+  int64_t sb, sh, st;
+  __device__ T* row(int64_t b, int64_t h, int64_t t) const { return data + b * sb + h * sh + t * st; }
+};
+
+template <typename T>
+Heads<T> heads_of(const Tensor& t) {
+  return {static_cast<T*>(t.data_ptr()), t.stride(0), t.stride(1), t.stride(2)};
+}
+
+// Kept out of line: inlined into the tensor-core kernels' unrolled tile loops they would
+// multiply the code and the registers of the paths that need neither.
+__device__ __noinline__ inline bool mask_at(const bool* mask, int64_t offset) { return mask[offset]; }
+__device__ __noinline__ inline bool dropout_keeps(uint64_t seed, uint64_t offset, uint64_t e, float drop_p) {
+  return philox_uniform(seed, offset, e) > drop_p;
+}
+
+// Which scores a query sees and which survive dropout, exactly as the CPU backend decides.
+struct Rules {
+  const bool* mask = nullptr;  // [B,H,Tq,Tk] view, stride 0 where broadcast; null = none
+  int64_t mb = 0, mh = 0, mi = 0, mj = 0;
+  int64_t heads = 1, tq = 0, tk = 0;
+  bool causal = false, dropout = false;
+  float drop_p = 0;   // compared with Philox's float uniforms, as the CPU does
+  double keep = 1;    // 1 / (1 - p), converted to the compute type by each kernel
+  uint64_t seed = 0, offset = 0;
+
+  // Score (bh, i, j) enters the softmax: inside the problem, not after the query under causal,
+  // and kept by the mask.
+  __device__ bool visible(int64_t bh, int64_t i, int64_t j) const {
+    if (i >= tq || j >= tk || (causal && j > i)) return false;
+    if (mask == nullptr) return true;
+    return mask_at(mask, bh / heads * mb + bh % heads * mh + i * mi + j * mj);
+  }
+  // Element ((bh Tq + i) Tk + j) of the Philox stream survives dropout.
+  __device__ bool kept(int64_t bh, int64_t i, int64_t j) const {
+    return dropout_keeps(seed, offset, static_cast<uint64_t>((bh * tq + i) * tk + j), drop_p);
+  }
+};
+
+Rules rules_of(const Tensor& q, const Tensor& k, const Tensor& mask, const Backend::AttentionParams& p);
+
+// The bf16 tensor-core kernels (attention_fwd.cu, attention_bwd.cu), for D = Dv = 64 or 128 and
+// 16-byte aligned rows. lse and delta are f32 [BH, Tq]; dq_accum is f32 [BH, Tq, D], zeroed.
+struct FlashForward {
+  Heads<const bf16> q, k, v;
+  Heads<bf16> out;
+  float* lse;
+  Rules rules;
+  float scale;
+  int64_t bh;
+};
+struct FlashBackward {
+  Heads<const bf16> q, k, v, gout;
+  const float* lse;
+  const float* delta;
+  float* dq_accum;
+  bf16* gk;  // contiguous [BH, Tk, D]
+  bf16* gv;
+  Rules rules;
+  float scale;
+  int64_t bh;
+};
+void flash_forward(const FlashForward& a, int d);
+void flash_backward(const FlashBackward& a, int d);
+
+// ---- tensor-core building blocks (sm_80+) ----
+// Fragments follow PTX's mma.m16n8k16 layouts: with g = lane / 4 and t = lane % 4, an A
+// fragment holds (row g | g+8, cols 2t, 2t+1 | 2t+8, 2t+9) in 4 registers, a B fragment
+// (k 2t, 2t+1 | 2t+8, 2t+9; n g) in 2, an f32 C fragment (row g | g+8; cols 2t, 2t+1) in 4.
+
+__device__ __forceinline__ uint32_t smem_address(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_address(p)));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_address(p)));
+}
+
+// c += a b for a 16x16 bf16 A, a 16x8 bf16 B (b0, b1) and a 16x8 f32 C.
+__device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Two floats as a bf16 pair, lo in the low half (the lower column of a fragment).
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&v);
+}
+
+// The A fragment of columns [16 kk, 16 kk + 16) of a 16-row f32 C tile held as 8-column
+// fragments c[]: FlashAttention-2's reuse of a product's result as the next product's operand.
+__device__ __forceinline__ void a_from_c(uint32_t (&a)[4], const float (&c0)[4], const float (&c1)[4]) {
+  a[0] = pack_bf16(c0[0], c0[1]);
+  a[1] = pack_bf16(c0[2], c0[3]);
+  a[2] = pack_bf16(c1[0], c1[1]);
+  a[3] = pack_bf16(c1[2], c1[3]);
+}
+
+// 16 bytes global -> shared without passing through registers; zero-filled when !valid (src
+// must still be a valid address).
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(dst)), "l"(src),
+               "r"(valid ? 16 : 0));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
+
+// Rows [row0, row0 + 64) of operand `src` (head b, h; rows >= limit zero-filled) into a shared
+// tile of 64 rows of D bf16, `stride` elements apart, by the block's `threads` threads.
+template <int D, int Threads>
+__device__ __forceinline__ void load_tile(__nv_bfloat16* dst, int stride, const Heads<const bf16>& src, int64_t b,
+                                          int64_t h, int64_t row0, int64_t limit) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  for (int c = static_cast<int>(threadIdx.x); c < 64 * kChunks; c += Threads) {
+    const int r = c / kChunks, col = c % kChunks * 8;
+    const bool valid = row0 + r < limit;
+    const bf16* from = valid ? src.row(b, h, row0 + r) + col : src.data;
+    cp_async16(dst + r * stride + col, from, valid);
+  }
+}
+
+// Reductions over the 4 threads of a quad (the threads sharing a fragment row).
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
+}  // namespace ember::cuda::attention

@@ -1,0 +1,248 @@
+// CUDA vs CPU on fused attention, forward (out, lse) and backward (gq, gk, gv): f32, f64 and
+// bf16; causal or not; a broadcast mask with an empty row; dropout; Tq != Tk; lengths that are
+// not multiples of the 64-row tiles; head dims 64 and 128 (bf16's tensor-core path) and odd
+// ones; [B,T,H,D] buffers viewed as [B,H,T,D]. Then the autograd op on both devices and an f64
+// gradcheck on the GPU.
+//
+// The fair reference for bf16 is the CPU computing in f32 on the same bf16 values (widened
+// exactly): the GPU is then off only by its own bf16 steps, the rounding of its outputs and,
+// on the tensor-core path, of P and dS as matrix operands (as FlashAttention does).
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include "autograd/attention.h"
+#include "tests/cuda/parity.h"
+
+namespace ember {
+namespace {
+
+using testing::both;
+using testing::CudaTest;
+using testing::random;
+
+const Device kGpu = Device::cuda();
+
+struct Case {
+  int64_t batch, heads, tq, tk, d, dv;
+  bool causal = false, mask = false, strided = false;
+  double dropout = 0;
+};
+
+std::string describe(const Case& c, DType dtype) {
+  std::ostringstream s;
+  s << dtype_name(dtype) << " B" << c.batch << " H" << c.heads << " Tq" << c.tq << " Tk" << c.tk << " D" << c.d
+    << " Dv" << c.dv << (c.causal ? " causal" : "") << (c.mask ? " mask" : "") << (c.strided ? " strided" : "")
+    << (c.dropout > 0 ? " dropout" : "");
+  return s.str();
+}
+
+// A random [B,H,T,C] operand, optionally the [B,T,H,C]-buffer view attention heads come in.
+Tensor operand(const Case& c, int64_t t, int64_t cols, DType dtype) {
+  if (!c.strided) return random({c.batch, c.heads, t, cols}, dtype);
+  return detach(transpose(random({c.batch, t, c.heads, cols}, dtype), 1, 2));
+}
+
+// A random [Tq, Tk] pattern broadcast (stride 0) over batch and heads, with row 3 all hidden.
+Tensor broadcast_mask(const Case& c) {
+  Tensor m = contiguous(random({1, 1, c.tq, c.tk}, DType::Bool));
+  bool* data = m.data<bool>();
+  if (c.tq > 3)
+    for (int64_t j = 0; j < c.tk; ++j) data[3 * c.tk + j] = false;
+  return broadcast_view(m, {c.batch, c.heads, c.tq, c.tk}, "test");
+}
+
+// |gpu - cpu| <= rtol * max(rms(cpu), |cpu|) elementwise; equal infinities (lse of a row that
+// sees no key) match.
+::testing::AssertionResult matches(const Tensor& gpu, const Tensor& cpu, double rtol) {
+  if (gpu.shape() != cpu.shape()) return ::testing::AssertionFailure() << "shapes " << gpu.shape() << ", " << cpu.shape();
+  const std::vector<double> g = gpu.to_vector<double>(), c = cpu.to_vector<double>();
+  double sum = 0;
+  size_t finite = 0;
+  for (double x : c)
+    if (std::isfinite(x)) sum += x * x, ++finite;
+  const double rms = finite > 0 ? std::sqrt(sum / static_cast<double>(finite)) : 1;
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (g[i] == c[i] || std::abs(g[i] - c[i]) <= rtol * std::max(rms, std::abs(c[i]))) continue;
+    if (bad++ == 0) first = i;
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << bad << " of " << c.size() << " elements differ beyond " << rtol
+                                       << " (rms " << rms << "); first at " << first << ": cuda " << g[first]
+                                       << ", cpu " << c[first];
+}
+
+// Tolerances relative to each tensor's rms. f32: the two devices sum in different orders and
+// use different exp implementations, ~1e-7 per term. bf16: the outputs round to bf16 (2^-9
+// relative); the gradients also carry the rounding of P and dS to bf16 operands (2^-9 each),
+// summed over the rows that meet in each element, hence the wider bound.
+struct Tolerance {
+  double out, lse, grad;
+};
+Tolerance tolerance_for(DType dtype) {
+  switch (dtype) {
+    case DType::F64: return {1e-12, 1e-12, 1e-12};
+    case DType::F32: return {1e-5, 1e-5, 1e-5};
+    default: return {1e-2, 1e-4, 2e-2};
+  }
+}
+
+void check_case(const Case& c, DType dtype) {
+  SCOPED_TRACE(describe(c, dtype));
+  const DType ref = dtype == DType::BF16 ? DType::F32 : dtype;
+  const DType lse_dtype = dtype == DType::F64 ? DType::F64 : DType::F32;
+  const Tensor q = operand(c, c.tq, c.d, dtype), k = operand(c, c.tk, c.d, dtype), v = operand(c, c.tk, c.dv, dtype);
+  const Tensor gout = random({c.batch, c.heads, c.tq, c.dv}, dtype);
+  const Tensor mask = c.mask ? broadcast_mask(c) : Tensor{};
+  Backend::AttentionParams p;
+  p.scale = 1 / std::sqrt(static_cast<double>(c.d));
+  p.causal = c.causal;
+  p.dropout_p = c.dropout;
+  p.seed = 1234;
+  p.offset = 77;
+  const Shape out_shape{c.batch, c.heads, c.tq, c.dv}, lse_shape{c.batch, c.heads, c.tq};
+
+  // The CPU in the reference dtype, on the same values.
+  Backend& cpu = backend_for(Device::cpu());
+  const Tensor rq = to(q, ref), rk = to(k, ref), rv = to(v, ref), rg = to(gout, ref);
+  Tensor out_c = empty(out_shape, {.dtype = ref}), lse_c = empty(lse_shape, {.dtype = lse_dtype});
+  cpu.attention(rq, rk, rv, mask, p, out_c, lse_c);
+  Tensor gq_c = empty(q.shape(), {.dtype = ref}), gk_c = empty(k.shape(), {.dtype = ref}),
+         gv_c = empty(v.shape(), {.dtype = ref});
+  cpu.attention_backward(rq, rk, rv, mask, out_c, lse_c, rg, p, gq_c, gk_c, gv_c);
+
+  // The GPU on the same layouts (strided views stay views), with its own forward's out and lse.
+  Backend& gpu = backend_for(kGpu);
+  const Tensor dq = both(q).gpu, dk = both(k).gpu, dv = both(v).gpu, dg = both(gout).gpu;
+  const Tensor dmask = c.mask ? both(mask).gpu : Tensor{};
+  Tensor out_g = empty(out_shape, {.dtype = dtype, .device = kGpu});
+  Tensor lse_g = empty(lse_shape, {.dtype = lse_dtype, .device = kGpu});
+  gpu.attention(dq, dk, dv, dmask, p, out_g, lse_g);
+  Tensor gq_g = empty(q.shape(), {.dtype = dtype, .device = kGpu}), gk_g = empty(k.shape(), {.dtype = dtype, .device = kGpu}),
+         gv_g = empty(v.shape(), {.dtype = dtype, .device = kGpu});
+  gpu.attention_backward(dq, dk, dv, dmask, out_g, lse_g, dg, p, gq_g, gk_g, gv_g);
+
+  const Tolerance tol = tolerance_for(dtype);
+  EXPECT_TRUE(matches(out_g, out_c, tol.out)) << "out";
+  EXPECT_TRUE(matches(lse_g, lse_c, tol.lse)) << "lse";
+  EXPECT_TRUE(matches(gq_g, gq_c, tol.grad)) << "gq";
+  EXPECT_TRUE(matches(gk_g, gk_c, tol.grad)) << "gk";
+  EXPECT_TRUE(matches(gv_g, gv_c, tol.grad)) << "gv";
+}
+
+const DType kFloating[] = {DType::F32, DType::F64, DType::BF16};
+
+TEST_F(CudaTest, AttentionCausalAndNot) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 3, .tq = 37, .tk = 37, .d = 64, .dv = 64, .causal = causal}, dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 200, .tk = 200, .d = 128, .dv = 128, .causal = causal}, dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 1, .tk = 1, .d = 64, .dv = 64, .causal = causal}, dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 300, .tk = 300, .d = 64, .dv = 64, .causal = causal}, dtype);
+    }
+}
+
+TEST_F(CudaTest, AttentionQueryAndKeyLengthsDiffer) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 1, .heads = 2, .tq = 37, .tk = 200, .d = 64, .dv = 64, .causal = causal}, dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 200, .tk = 37, .d = 128, .dv = 128, .causal = causal}, dtype);
+      check_case({.batch = 2, .heads = 1, .tq = 65, .tk = 1, .d = 64, .dv = 64, .causal = causal}, dtype);
+    }
+}
+
+TEST_F(CudaTest, AttentionOddHeadDims) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 2, .tq = 70, .tk = 90, .d = 40, .dv = 24, .causal = causal}, dtype);
+      check_case({.batch = 1, .heads = 1, .tq = 33, .tk = 33, .d = 1, .dv = 128, .causal = causal}, dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 50, .tk = 50, .d = 64, .dv = 32, .causal = causal}, dtype);
+    }
+}
+
+TEST_F(CudaTest, AttentionMaskWithBroadcastAndEmptyRow) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 2, .tq = 100, .tk = 130, .d = 64, .dv = 64, .causal = causal, .mask = true},
+                 dtype);
+      check_case({.batch = 1, .heads = 3, .tq = 37, .tk = 37, .d = 40, .dv = 40, .causal = causal, .mask = true}, dtype);
+    }
+}
+
+TEST_F(CudaTest, AttentionDropoutDropsTheCpuElements) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 2, .tq = 130, .tk = 97, .d = 64, .dv = 64, .causal = causal, .dropout = 0.3},
+                 dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 45, .tk = 45, .d = 128, .dv = 128, .causal = causal, .mask = true,
+                  .dropout = 0.2},
+                 dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 37, .tk = 61, .d = 40, .dv = 40, .causal = causal, .dropout = 0.5},
+                 dtype);
+    }
+}
+
+TEST_F(CudaTest, AttentionStridedHeads) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 3, .tq = 100, .tk = 100, .d = 64, .dv = 64, .causal = causal, .strided = true},
+                 dtype);
+      check_case({.batch = 1, .heads = 2, .tq = 70, .tk = 40, .d = 128, .dv = 128, .causal = causal, .strided = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 37, .tk = 37, .d = 40, .dv = 40, .causal = causal, .strided = true},
+                 dtype);
+    }
+}
+
+// A longer causal problem on bf16's fast path: many tiles skipped, several blocks per head.
+TEST_F(CudaTest, AttentionLongCausalBf16) {
+  check_case({.batch = 1, .heads = 4, .tq = 1000, .tk = 1000, .d = 64, .dv = 64, .causal = true}, DType::BF16);
+  check_case({.batch = 1, .heads = 2, .tq = 777, .tk = 777, .d = 128, .dv = 128, .causal = true}, DType::BF16);
+}
+
+// The autograd op on both devices, gradients included: [B,T,H,D] projections viewed as heads,
+// causal with a mask and dropout (the same generator state on both sides).
+TEST_F(CudaTest, ScaledDotProductAttentionMatchesCpu) {
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const int64_t b = 2, t = 70, h = 2, d = 64;
+    const Tensor q = random({b, t, h, d}, dtype), k = random({b, t, h, d}, dtype), v = random({b, t, h, d}, dtype);
+    const Tensor mask = random({t, t}, DType::Bool), grad = random({b, h, t, d}, dtype);
+    std::vector<Tensor> outs, grads;
+    for (Device device : {Device::cpu(), kGpu}) {
+      Tensor lq = detach(to(q, device)), lk = detach(to(k, device)), lv = detach(to(v, device));
+      for (const Tensor& leaf : {lq, lk, lv}) leaf.set_requires_grad();
+      manual_seed(9);
+      Tensor out = scaled_dot_product_attention(transpose(lq, 1, 2), transpose(lk, 1, 2), transpose(lv, 1, 2), true,
+                                                to(mask, device), 0.25);
+      backward(sum(out * to(grad, device)));
+      outs.push_back(to(out, Device::cpu()));
+      for (const Tensor& leaf : {lq, lk, lv}) grads.push_back(to(leaf.grad(), Device::cpu()));
+    }
+    // The CPU side runs in bf16 too here (the op's own dtype), so both round their outputs.
+    const double out_tol = dtype == DType::BF16 ? 2e-2 : 1e-5, grad_tol = dtype == DType::BF16 ? 3e-2 : 1e-5;
+    EXPECT_TRUE(matches(outs[1], outs[0], out_tol)) << "out";
+    for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(matches(grads[3 + i], grads[i], grad_tol)) << "gradient " << i;
+  }
+}
+
+Tensor gpu_heads_leaf(int64_t b, int64_t h, int64_t t, int64_t d) {
+  return detach(transpose(randn({b, t, h, d}, {.dtype = DType::F64, .device = kGpu}), 1, 2)).set_requires_grad();
+}
+
+TEST_F(CudaTest, GradcheckScaledDotProductAttention) {
+  using Inputs = std::vector<Tensor>;
+  const Tensor mask = to(random({6, 7}, DType::Bool), kGpu);
+  for (bool causal : {false, true}) {
+    const auto plain = [causal](const Inputs& in) { return scaled_dot_product_attention(in[0], in[1], in[2], causal); };
+    const auto masked = [causal, mask](const Inputs& in) {
+      return scaled_dot_product_attention(in[0], in[1], in[2], causal, mask);
+    };
+    EXPECT_GRADCHECK(plain, {gpu_heads_leaf(2, 2, 5, 3), gpu_heads_leaf(2, 2, 5, 3), gpu_heads_leaf(2, 2, 5, 4)});
+    EXPECT_GRADCHECK(masked, {gpu_heads_leaf(1, 2, 6, 3), gpu_heads_leaf(1, 2, 7, 3), gpu_heads_leaf(1, 2, 7, 2)});
+  }
+}
+
+}  // namespace
+}  // namespace ember
