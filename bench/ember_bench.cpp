@@ -13,8 +13,12 @@
 namespace ember {
 namespace {
 
-void report(const std::string& name, double ms) {
-  std::cout << "{\"case\": \"" << name << "\", \"ms\": " << ms << "}" << std::endl;
+// `params` (the model's parameter count, when the case has a model) lets compare.py check
+// that both sides train the same architecture.
+void report(const std::string& name, double ms, int64_t params = -1) {
+  std::cout << "{\"case\": \"" << name << "\", \"ms\": " << ms;
+  if (params >= 0) std::cout << ", \"params\": " << params;
+  std::cout << "}" << std::endl;
 }
 
 void bench_matmul() {
@@ -85,6 +89,22 @@ void bench_fft_conv() {
   report("fft_conv_fwd_bwd_256x4096", bench::median_ms([&] { backward(fft_conv(u, k, d), g); }, 3, 21));
 }
 
+// A GPT-style causal char LM (tiny-shakespeare's 65 characters): d = 128, 4 pre-norm blocks of
+// 4 heads with a 4x GELU (erf) MLP, T = 256, batch 16, tied LM head; one full AdamW training
+// step (zero_grad, forward, cross-entropy, backward, step).
+void bench_char_transformer() {
+  const int64_t vocab = 65, length = 256, batch = 16;
+  auto model = nn::GPT({.vocab_size = vocab, .context_length = length, .d_model = 128, .n_layers = 4, .n_heads = 4});
+  AdamW adamw(model->parameters(), AdamOptions{.lr = 3e-4, .weight_decay = 0.01});
+  Tensor tokens = randint(0, vocab, {batch, length});
+  Tensor targets = randint(0, vocab, {batch * length});
+  report("char_transformer_train_step", bench::median_ms([&] {
+    adamw.zero_grad();
+    backward(cross_entropy(reshape(model->forward(tokens), {batch * length, vocab}), targets));
+    adamw.step();
+  }, 3, 15), model->num_parameters());
+}
+
 }  // namespace
 }  // namespace ember
 
@@ -92,9 +112,10 @@ int main(int argc, char** argv) {
   using namespace ember;
   const std::map<std::string, void (*)()> cases = {
       {"matmul", bench_matmul}, {"elementwise", bench_elementwise}, {"softmax", bench_softmax},
-      {"mlp", bench_mlp},       {"cnn", bench_cnn},                {"fft_conv", bench_fft_conv}};
+      {"mlp", bench_mlp},       {"cnn", bench_cnn},                {"fft_conv", bench_fft_conv},
+      {"char_transformer", bench_char_transformer}};
   if (argc > 1 && std::string(argv[1]) == "--help") {
-    std::cout << "usage: ember_bench [case...]   cases: matmul elementwise softmax mlp cnn fft_conv (default: all)\n";
+    std::cout << "usage: ember_bench [case...]   cases: matmul elementwise softmax mlp cnn fft_conv char_transformer (default: all)\n";
     return 0;
   }
   manual_seed(0);

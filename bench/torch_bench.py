@@ -101,8 +101,66 @@ def bench_fft_conv():
     report("fft_conv_fwd_bwd_256x4096", median_ms(lambda: causal_fft_conv(u, k, d).backward(g), warmup=3, repeats=21))
 
 
+class Block(torch.nn.Module):
+    """ember's TransformerBlock: pre-norm, x + attn(ln1(x)), then x + mlp(ln2(x)), exact GELU."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        nn = torch.nn
+        self.heads = heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv, self.out_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+
+    def attention(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        if hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+            y = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # torch < 2.0 (Debian's 1.13): the same attention, written out with a causal mask
+            scores = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+            mask = torch.ones(t, t, dtype=torch.bool).triu(1)
+            y = torch.softmax(scores.masked_fill(mask, float("-inf")), -1) @ v
+        return self.out_proj(y.transpose(1, 2).reshape(b, t, d))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class CharGPT(torch.nn.Module):
+    """ember's nn::GPT: token + learned position embeddings, blocks, final layer norm, tied head."""
+
+    def __init__(self, vocab, context, d, layers, heads):
+        super().__init__()
+        self.tok_emb = torch.nn.Embedding(vocab, d)
+        self.pos_emb = torch.nn.Parameter(torch.randn(context, d) * 0.02)
+        self.blocks = torch.nn.Sequential(*(Block(d, heads) for _ in range(layers)))
+        self.ln_f = torch.nn.LayerNorm(d)
+
+    def forward(self, tokens):
+        h = self.tok_emb(tokens) + self.pos_emb[: tokens.shape[1]]
+        return self.ln_f(self.blocks(h)) @ self.tok_emb.weight.t()
+
+
+def bench_char_transformer():
+    vocab, length, batch = 65, 256, 16
+    model = CharGPT(vocab, length, 128, 4, 4)
+    adamw = torch.optim.AdamW(model.parameters(), lr=3e-4, weight_decay=0.01)
+    tokens = torch.randint(0, vocab, (batch, length))
+    targets = torch.randint(0, vocab, (batch * length,))
+
+    def step():
+        adamw.zero_grad()
+        torch.nn.functional.cross_entropy(model(tokens).view(-1, vocab), targets).backward()
+        adamw.step()
+    ms = median_ms(step, warmup=3, repeats=15)
+    print(json.dumps({"case": "char_transformer_train_step", "ms": ms,
+                      "params": sum(p.numel() for p in model.parameters())}), flush=True)
+
+
 CASES = {"matmul": bench_matmul, "elementwise": bench_elementwise, "softmax": bench_softmax, "mlp": bench_mlp,
-         "cnn": bench_cnn, "fft_conv": bench_fft_conv}
+         "cnn": bench_cnn, "fft_conv": bench_fft_conv, "char_transformer": bench_char_transformer}
 
 if __name__ == "__main__":
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
