@@ -1,0 +1,38 @@
+#include "experiments/emc/optimizers.h"
+
+#include "optim/optim.h"
+
+namespace ember::emc {
+
+const std::vector<std::string>& optimizer_names() {
+  static const std::vector<std::string> names = {"sgd", "gd", "adam", "adamw", "shampoo"};
+  return names;
+}
+
+bool full_batch(const std::string& name) { return name == "gd"; }
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params, double lr) {
+  if (name == "sgd" || name == "gd")
+    return std::make_unique<SGD>(std::move(params), SgdOptions{.lr = lr, .momentum = 0.9});
+  if (name == "adam") return std::make_unique<Adam>(std::move(params), AdamOptions{.lr = lr});
+  if (name == "adamw") return std::make_unique<AdamW>(std::move(params), AdamOptions{.lr = lr, .weight_decay = 0.01});
+  // Preconditioners refreshed every 10 steps: an eigendecomposition per step would make
+  // Shampoo the most expensive part of the program for no change in what it measures.
+  if (name == "shampoo")
+    return std::make_unique<Shampoo>(std::move(params), ShampooOptions{.lr = lr, .precondition_frequency = 10});
+  fail("make_optimizer: unknown optimizer '", name, "' (known: sgd, gd, adam, adamw, shampoo)");
+}
+
+std::vector<double> learning_rate_grid(const std::string& name, bool quick) {
+  std::vector<double> grid;
+  if (name == "sgd" || name == "gd")
+    grid = {0.01, 0.03, 0.1, 0.3, 1.0};
+  else if (name == "adam" || name == "adamw" || name == "shampoo")
+    grid = {3e-4, 1e-3, 3e-3, 1e-2, 3e-2};
+  else
+    fail("learning_rate_grid: unknown optimizer '", name, "'");
+  if (quick) grid = {grid[1], grid[2], grid[3]};
+  return grid;
+}
+
+}  // namespace ember::emc

@@ -1,0 +1,24 @@
+#pragma once
+// The optimizers the program compares, by name: "sgd" (mini-batch, momentum 0.9), "gd"
+// (the same update on full-batch gradients), "adam", "adamw" (PyTorch's default decoupled
+// weight decay 0.01: without it AdamW is Adam) and "shampoo" (grafted to Adam, momentum 0.9,
+// preconditioners refreshed every 10 steps).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "optim/optimizer.h"
+
+namespace ember::emc {
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params, double lr);
+
+// Whether `name` trains on full-batch gradients.
+bool full_batch(const std::string& name);
+
+// The learning rates tried when tuning `name` (quick: the middle three).
+std::vector<double> learning_rate_grid(const std::string& name, bool quick);
+
+const std::vector<std::string>& optimizer_names();
+
+}  // namespace ember::emc
