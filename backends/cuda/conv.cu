@@ -44,8 +44,8 @@ Geometry geometry(const char* op, const Tensor& x, const Tensor& w, const Tensor
         op, ": shapes ", x.shape(), ", ", w.shape(), ", ", y.shape(), " do not match groups ", p.groups);
   check(p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1 && p.pad_h >= 0 && p.pad_w >= 0,
         op, ": strides and dilations must be positive and padding non-negative");
-  check(!b.defined() || b.numel() == w.size(0), op, ": bias of shape ", b.shape(), " for ", w.size(0),
-        " output channels");
+  check(!b.defined() || b.numel() == w.size(0), op, ": bias of ", b.defined() ? b.numel() : 0, " elements for ",
+        w.size(0), " output channels");
   auto out_size = [](int64_t in, int64_t k, int64_t s, int64_t pad, int64_t d) {
     return (in + 2 * pad - d * (k - 1) - 1) / s + 1;
   };

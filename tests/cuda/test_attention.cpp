@@ -52,16 +52,24 @@ Tensor broadcast_mask(const Case& c) {
   return broadcast_view(m, {c.batch, c.heads, c.tq, c.tk}, "test");
 }
 
-// |gpu - cpu| <= rtol * max(rms(cpu), |cpu|) elementwise; equal infinities (lse of a row that
-// sees no key) match.
-::testing::AssertionResult matches(const Tensor& gpu, const Tensor& cpu, double rtol) {
+double root_mean_square(const Tensor& t) {
+  double sum = 0;
+  const std::vector<double> v = t.to_vector<double>();
+  for (double x : v) sum += x * x;
+  return v.empty() ? 0 : std::sqrt(sum / static_cast<double>(v.size()));
+}
+
+// |gpu - cpu| <= rtol * max(rms(cpu), |cpu|, floor) elementwise; equal infinities (lse of a row
+// that sees no key) match. `floor` is the scale of a tensor that is zero in exact arithmetic
+// (gq and gk when each query sees one key), where both sides hold rounding noise only.
+::testing::AssertionResult matches(const Tensor& gpu, const Tensor& cpu, double rtol, double floor = 0) {
   if (gpu.shape() != cpu.shape()) return ::testing::AssertionFailure() << "shapes " << gpu.shape() << ", " << cpu.shape();
   const std::vector<double> g = gpu.to_vector<double>(), c = cpu.to_vector<double>();
   double sum = 0;
   size_t finite = 0;
   for (double x : c)
     if (std::isfinite(x)) sum += x * x, ++finite;
-  const double rms = finite > 0 ? std::sqrt(sum / static_cast<double>(finite)) : 1;
+  const double rms = std::max(finite > 0 ? std::sqrt(sum / static_cast<double>(finite)) : 1, floor);
   size_t bad = 0, first = 0;
   for (size_t i = 0; i < c.size(); ++i) {
     if (g[i] == c[i] || std::abs(g[i] - c[i]) <= rtol * std::max(rms, std::abs(c[i]))) continue;
@@ -74,9 +82,10 @@ Tensor broadcast_mask(const Case& c) {
 }
 
 // Tolerances relative to each tensor's rms. f32: the two devices sum in different orders and
-// use different exp implementations, ~1e-7 per term. bf16: the outputs round to bf16 (2^-9
-// relative); the gradients also carry the rounding of P and dS to bf16 operands (2^-9 each),
-// summed over the rows that meet in each element, hence the wider bound.
+// use different exp implementations, ~1e-7 per term. bf16: P is rounded to a bf16 operand
+// (up to 2^-8 relative) before P V, so an output that cancels terms of size ~0.2 (a causal
+// row that sees a few keys) is off by up to ~1% of the rms; the gradients also carry the
+// rounding of dS, summed over the rows that meet in each element, and reach ~3%.
 struct Tolerance {
   double out, lse, grad;
 };
@@ -84,7 +93,7 @@ Tolerance tolerance_for(DType dtype) {
   switch (dtype) {
     case DType::F64: return {1e-12, 1e-12, 1e-12};
     case DType::F32: return {1e-5, 1e-5, 1e-5};
-    default: return {1e-2, 1e-4, 2e-2};
+    default: return {2e-2, 1e-4, 4e-2};
   }
 }
 
@@ -126,8 +135,9 @@ void check_case(const Case& c, DType dtype) {
   const Tolerance tol = tolerance_for(dtype);
   EXPECT_TRUE(matches(out_g, out_c, tol.out)) << "out";
   EXPECT_TRUE(matches(lse_g, lse_c, tol.lse)) << "lse";
-  EXPECT_TRUE(matches(gq_g, gq_c, tol.grad)) << "gq";
-  EXPECT_TRUE(matches(gk_g, gk_c, tol.grad)) << "gk";
+  const double grad_scale = root_mean_square(gv_c);  // gv is never zero: its rms is the gradients' scale
+  EXPECT_TRUE(matches(gq_g, gq_c, tol.grad, grad_scale)) << "gq";
+  EXPECT_TRUE(matches(gk_g, gk_c, tol.grad, grad_scale)) << "gk";
   EXPECT_TRUE(matches(gv_g, gv_c, tol.grad)) << "gv";
 }
 
