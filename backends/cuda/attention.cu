@@ -1,24 +1,28 @@
-// Fused scaled dot-product attention on CUDA: the entry points, and the path for every dtype
-// and head dim the tensor-core kernels do not take.
+// Fused scaled dot-product attention on CUDA: the entry points, and the path for what neither
+// the tensor-core kernels nor the GEMM path take.
 //
 // Dispatch: bf16 with D = Dv = 64 or 128 and 16-byte aligned rows runs FlashAttention-2 on
 // tensor cores (attention_fwd.cu, attention_bwd.cu; dQ through f32 atomics, scaled into gq by
-// dq_finish_kernel). Everything else (f32, f64, other head dims up to 128, odd layouts) runs
-// the kernels below, on CUDA cores in the compute type, exact rather than fast:
+// dq_finish_kernel). f32 and f64 (any head dims, any layout, Tk > 0) run on cuBLAS
+// (attention_gemm.cu): the scores of a chunk of query rows for all heads as strided-batched
+// GEMMs, a row kernel for softmax / dropout / dS, GEMMs again for the products. What is left
+// (bf16 with other head dims up to 128 or odd layouts, and empty head dims or key sets) runs the
+// kernels below, on CUDA cores in the compute type, exact rather than fast:
 // - forward: a warp per query row; for each tile of 32 keys, lane j computes score j (a dot
 //   product against the row of q staged in shared memory), the warp folds the tile into the
 //   row's running max and sum (online softmax), and each lane accumulates its D / 32 output
 //   columns over the tile's keys (probabilities broadcast by shuffles).
-// - backward: delta = rowsum(dO o O) first (delta_kernel, shared with the tensor-core path);
-//   then dQ with a warp per query row (lanes over keys, as the forward) and dK, dV with a warp
-//   per key row (lanes over queries). Both recompute the probabilities from lse; neither needs
-//   atomics, so the results are deterministic (what gradcheck in f64 wants).
-// Neither path forms the [Tq, Tk] score matrix. Visibility (causal, mask, bounds) and dropout
-// (the CPU's Philox stream, element ((b H + h) Tq + i) Tk + j) come from Rules in
-// attention_common.cuh, so both paths and the CPU drop the same elements.
+// - backward: delta = rowsum(dO o O) first (delta_kernel, shared with the other paths); then
+//   dQ with a warp per query row (lanes over keys, as the forward) and dK, dV with a warp per
+//   key row (lanes over queries). Both recompute the probabilities from lse; neither needs
+//   atomics, so the results are deterministic.
+// These kernels never form the [Tq, Tk] score matrix. Visibility (causal, mask, bounds) and
+// dropout (the CPU's Philox stream, element ((b H + h) Tq + i) Tk + j) come from Rules in
+// attention_common.cuh, so every path and the CPU drop the same elements.
 #include <limits>
 
 #include "backends/cuda/attention_common.cuh"
+#include "backends/cuda/attention_gemm.h"
 #include "backends/cuda/check.h"
 #include "backends/cuda/context.h"
 #include "backends/cuda/cuda_backend.h"
@@ -56,7 +60,7 @@ using cuda::attention::Heads;
 using cuda::attention::heads_of;
 using cuda::attention::Rules;
 
-constexpr int kMaxDim = 128;            // head dims the kernels take
+constexpr int kMaxDim = 128;            // head dims the CUDA-core kernels take
 constexpr int kPerLane = kMaxDim / 32;  // output columns per lane
 constexpr int kWarps = 4;               // rows per block of the CUDA-core kernels
 constexpr unsigned kFull = 0xffffffffu;
@@ -278,12 +282,16 @@ void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tens
   check(q.size(0) == k.size(0) && q.size(1) == k.size(1) && k.size(0) == v.size(0) && k.size(1) == v.size(1) &&
             q.size(3) == k.size(3) && k.size(2) == v.size(2),
         op, ": q ", q.shape(), ", k ", k.shape(), ", v ", v.shape(), " do not fit together");
-  check(q.size(3) <= kMaxDim && v.size(3) <= kMaxDim, op, ": head dims up to ", kMaxDim, " on CUDA, got q ",
-        q.shape(), " and v ", v.shape());
   if (mask.defined())
     check(mask.dtype() == DType::Bool && mask.dim() == 4 && mask.size(0) == q.size(0) && mask.size(1) == q.size(1) &&
               mask.size(2) == q.size(2) && mask.size(3) == k.size(2),
           op, ": mask must be a bool [B,H,Tq,Tk] view, got ", mask.dtype(), " ", mask.shape());
+}
+
+// The CUDA-core kernels keep a row of q (or k, v) and of the output per warp.
+void check_head_dims(const char* op, const Tensor& q, const Tensor& v) {
+  check(q.size(3) <= kMaxDim && v.size(3) <= kMaxDim, op, ": head dims up to ", kMaxDim, " for ", q.dtype(),
+        " on CUDA, got q ", q.shape(), " and v ", v.shape());
 }
 
 // The layout the tensor-core kernels read: rows of 64 or 128 bf16 starting on 16 bytes.
@@ -339,6 +347,8 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
                                    static_cast<int>(q.size(3)));
     return;
   }
+  if (cuda::attention::gemm_path(q, k, v)) return cuda::attention::gemm_forward(*this, q, k, v, mask, p, out, lse);
+  check_head_dims(kOp, q, v);
   dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
     forward_kernel<T><<<row_blocks(tq, bh, kOp), kWarps * 32, 0, cuda::stream()>>>(
         operands<T>(q, k, v, mask, p), heads_of<T>(out), static_cast<compute_t<T>*>(lse.data_ptr()));
@@ -397,6 +407,9 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
     }
     return;
   }
+  if (cuda::attention::gemm_path(q, k, v))
+    return cuda::attention::gemm_backward(*this, q, k, v, mask, gout, lse, delta, p, gq, gk, gv);
+  check_head_dims(kOp, q, v);
   dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
     const Operands<T> a = operands<T>(q, k, v, mask, p);
     const RowGrads<T> g{heads_of<const T>(gout), static_cast<const compute_t<T>*>(lse.data_ptr()),
