@@ -103,6 +103,19 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* 
                : "r"(smem_address(p)));
 }
 
+// The same, from a shared-memory address (a tile's base plus a constant offset, which ptxas
+// folds into the instruction instead of keeping one address register per fragment).
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t address) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(address));
+}
+
 // c += a b for a 16x16 bf16 A, a 16x8 bf16 B (b0, b1) and a 16x8 f32 C.
 __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
   asm volatile(
@@ -133,21 +146,50 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, bool vali
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_address(dst)), "l"(src),
                "r"(valid ? 16 : 0));
 }
+// 4 bytes global -> shared, zero-filled when !valid (src must still be a valid address).
+__device__ __forceinline__ void cp_async4(void* dst, const void* src, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(smem_address(dst)), "l"(src),
+               "r"(valid ? 4 : 0));
+}
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 __device__ __forceinline__ void cp_async_wait_all() { asm volatile("cp.async.wait_group 0;\n" ::: "memory"); }
 
-// Rows [row0, row0 + 64) of operand `src` (head b, h; rows >= limit zero-filled) into a shared
-// tile of 64 rows of D bf16, `stride` elements apart, by the block's `threads` threads.
-template <int D, int Threads>
-__device__ __forceinline__ void load_tile(__nv_bfloat16* dst, int stride, const Heads<const bf16>& src, int64_t b,
-                                          int64_t h, int64_t row0, int64_t limit) {
-  constexpr int kChunks = D / 8;  // 16-byte chunks per row
-  for (int c = static_cast<int>(threadIdx.x); c < 64 * kChunks; c += Threads) {
-    const int r = c / kChunks, col = c % kChunks * 8;
-    const bool valid = row0 + r < limit;
-    const bf16* from = valid ? src.row(b, h, row0 + r) + col : src.data;
-    cp_async16(dst + r * stride + col, from, valid);
+// Rows [row0, row0 + Rows) of operand `src` (head b, h; rows >= limit zero-filled) into a shared
+// tile of Rows rows of D bf16, `stride` elements apart, by the block's `threads` threads: each
+// thread copies the same 16-byte column of rows r, r + Threads / (D / 8), ... Only the pointer
+// to this thread's first element of the head stays in registers between tiles; the operand
+// (a kernel parameter) is read again for its row stride and data pointer.
+template <int Rows, int D, int Threads>
+struct TileLoader {
+  static constexpr int kChunks = D / 8;  // 16-byte chunks per row
+  static constexpr int kRowsPerRound = Threads / kChunks;
+  static_assert(Threads % kChunks == 0 && Rows % kRowsPerRound == 0, "whole rounds of 16-byte copies");
+  const bf16* base;  // row `first` of the head, this thread's column
+
+  __device__ static int first() { return static_cast<int>(threadIdx.x) / kChunks; }
+  __device__ TileLoader(const Heads<const bf16>& src, int64_t b, int64_t h)
+      : base(src.data + b * src.sb + h * src.sh + first() * src.st + static_cast<int>(threadIdx.x) % kChunks * 8) {}
+  // dst: the tile's shared base; stride: its row pitch in elements.
+  __device__ __forceinline__ void load(__nv_bfloat16* dst, int stride, const Heads<const bf16>& src, int64_t row0,
+                                       int64_t limit) const {
+    const int64_t left = limit - row0 - first();  // rows of this thread's column still inside
+    const bf16* from = base + row0 * src.st;
+    __nv_bfloat16* to = dst + first() * stride + (static_cast<int>(threadIdx.x) % kChunks) * 8;
+#pragma unroll
+    for (int round = 0; round < Rows / kRowsPerRound; ++round) {
+      const bool valid = round * kRowsPerRound < left;
+      // Rows past `limit` copy nothing from a valid address (the operand's first element).
+      cp_async16(to + round * kRowsPerRound * stride, valid ? from + round * kRowsPerRound * src.st : src.data, valid);
+    }
   }
+};
+
+// 2^x in one MUFU.EX2 (flush-to-zero: results below 2^-126 become 0, as probabilities that small
+// do not register next to the row's largest, which is 1). exp2(-inf) = 0.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
 }
 
 // Reductions over the 4 threads of a quad (the threads sharing a fragment row).

@@ -82,10 +82,13 @@ double root_mean_square(const Tensor& t) {
 }
 
 // Tolerances relative to each tensor's rms. f32: the two devices sum in different orders and
-// use different exp implementations, ~1e-7 per term. bf16: P is rounded to a bf16 operand
-// (up to 2^-8 relative) before P V, so an output that cancels terms of size ~0.2 (a causal
-// row that sees a few keys) is off by up to ~1% of the rms; the gradients also carry the
-// rounding of dS, summed over the rows that meet in each element, and reach ~3%.
+// use different exp implementations, ~1e-7 per term. bf16: the kernels round P and dS to bf16
+// operands (up to 2^-8 relative each) and compute delta from the bf16 output, as
+// FlashAttention-2 does. Emulating exactly that rounding in float64 against the exact result
+// on these problems (random normal q, k, v, gout; causal T = 1000, D = 64 and T = 777, D = 128)
+// gives worst elements of 1.7% of the rms for out, 3.5% for gv and 6.7% for gq and gk: the
+// bounds below leave a little room above those, and a real fault (a mask off by one, a wrong
+// scale, a lost tile) is off by tens of percent on many elements.
 struct Tolerance {
   double out, lse, grad;
 };
@@ -93,7 +96,7 @@ Tolerance tolerance_for(DType dtype) {
   switch (dtype) {
     case DType::F64: return {1e-12, 1e-12, 1e-12};
     case DType::F32: return {1e-5, 1e-5, 1e-5};
-    default: return {2e-2, 1e-4, 4e-2};
+    default: return {2.5e-2, 1e-4, 8e-2};
   }
 }
 
@@ -231,7 +234,7 @@ TEST_F(CudaTest, ScaledDotProductAttentionMatchesCpu) {
       for (const Tensor& leaf : {lq, lk, lv}) grads.push_back(to(leaf.grad(), Device::cpu()));
     }
     // The CPU side runs in bf16 too here (the op's own dtype), so both round their outputs.
-    const double out_tol = dtype == DType::BF16 ? 2e-2 : 1e-5, grad_tol = dtype == DType::BF16 ? 3e-2 : 1e-5;
+    const double out_tol = dtype == DType::BF16 ? 2.5e-2 : 1e-5, grad_tol = dtype == DType::BF16 ? 8e-2 : 1e-5;
     EXPECT_TRUE(matches(outs[1], outs[0], out_tol)) << "out";
     for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(matches(grads[3 + i], grads[i], grad_tol)) << "gradient " << i;
   }
