@@ -51,6 +51,8 @@ unsigned grid_for(int64_t n, int threads) {
   return static_cast<unsigned>(std::clamp<int64_t>(needed, 1, int64_t{context().sm_count} * 32));
 }
 
+int multiprocessors() { return context().sm_count; }
+
 void check_device(Device device, const char* op) {
   check(!device.is_cuda() || device.index == 0, op, ": device ", device,
         " is not supported yet; the CUDA backend drives cuda:0 only");

@@ -17,6 +17,8 @@ cublasHandle_t cublas();
 // Blocks for a grid-stride loop over n items with `threads` threads per block: enough to fill
 // the device, never more than the items need.
 unsigned grid_for(int64_t n, int threads);
+// The device's number of streaming multiprocessors.
+int multiprocessors();
 // Throws naming `op` unless `device` is the one this backend drives.
 void check_device(Device device, const char* op);
 // Throws naming `op` unless every defined tensor lives on that device: a kernel handed a host

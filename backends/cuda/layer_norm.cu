@@ -1,7 +1,10 @@
 // Fused layer norm over the last dim of contiguous [R, C] tensors, forward and backward. The
 // row statistics come from block reductions; the weight and bias gradients sum over rows in a
 // column kernel (32 columns by 8 row groups per block), so no thread writes another's result.
+#include <algorithm>
+
 #include "backends/cuda/cuda_backend.h"
+#include "tensor/creation.h"
 #include "backends/cuda/rows.cuh"
 
 namespace ember {
@@ -69,17 +72,21 @@ __global__ void __launch_bounds__(cuda::kThreads)
 
 constexpr int kColumns = 32, kRowGroups = 8;
 
-// gw[c] = sum_r gy * xhat and gb[c] = sum_r gy; either may be null.
+// gw[c] = sum_r gy * xhat and gb[c] = sum_r gy; either may be null. blockIdx.y picks a slice
+// of `slice` rows: with few columns (768 against 8192 rows) the rows are split across blocks so
+// the grid fills the GPU, each slice writes its sums to partial_gw / partial_gb [slices, cols],
+// and layer_norm_params_merge adds them up in slice order.
 template <typename T>
 __global__ void __launch_bounds__(kColumns * kRowGroups)
-    layer_norm_params_kernel(const T* gy, const T* x, const T* mean, const T* rstd, T* gw, T* gb, int64_t rows,
-                             int64_t cols) {
+    layer_norm_params_kernel(const T* gy, const T* x, const T* mean, const T* rstd, int64_t rows, int64_t cols,
+                             int64_t slice, compute_t<T>* partial_gw, compute_t<T>* partial_gb, T* gw, T* gb) {
   using C = compute_t<T>;
   __shared__ C partial_w[kRowGroups][kColumns + 1], partial_b[kRowGroups][kColumns + 1];
   const int64_t c = static_cast<int64_t>(blockIdx.x) * kColumns + threadIdx.x;
+  const int64_t begin = static_cast<int64_t>(blockIdx.y) * slice, end = begin + slice < rows ? begin + slice : rows;
   C w = 0, b = 0;
   if (c < cols) {
-    for (int64_t r = threadIdx.y; r < rows; r += kRowGroups) {
+    for (int64_t r = begin + threadIdx.y; r < end; r += kRowGroups) {
       const C g = cuda::widen(gy[r * cols + c]);
       w += g * (cuda::widen(x[r * cols + c]) - cuda::widen(mean[r])) * cuda::widen(rstd[r]);
       b += g;
@@ -93,6 +100,22 @@ __global__ void __launch_bounds__(kColumns * kRowGroups)
     w += partial_w[g][threadIdx.x];
     b += partial_b[g][threadIdx.x];
   }
+  if (partial_gw) {
+    partial_gw[blockIdx.y * cols + c] = w;
+    partial_gb[blockIdx.y * cols + c] = b;
+    return;
+  }
+  if (gw) gw[c] = cuda::narrow<T>(w);
+  if (gb) gb[c] = cuda::narrow<T>(b);
+}
+
+template <typename T>
+__global__ void layer_norm_params_merge(const compute_t<T>* partial_gw, const compute_t<T>* partial_gb,
+                                        int64_t slices, int64_t cols, T* gw, T* gb) {
+  const int64_t c = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  compute_t<T> w = 0, b = 0;
+  for (int64_t s = 0; s < slices; ++s) w += partial_gw[s * cols + c], b += partial_gb[s * cols + c];
   if (gw) gw[c] = cuda::narrow<T>(w);
   if (gb) gb[c] = cuda::narrow<T>(b);
 }
@@ -161,10 +184,28 @@ void CudaBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const T
       CUDA_CHECK_LAUNCH();
     }
     if ((gw.defined() || gb.defined()) && cols > 0) {
+      using C = compute_t<T>;
       const unsigned blocks = static_cast<unsigned>((cols + kColumns - 1) / kColumns);
-      layer_norm_params_kernel<T><<<blocks, dim3(kColumns, kRowGroups), 0, cuda::stream()>>>(
-          g, xs, mu, rs, pointer_or_null<T>(gw), pointer_or_null<T>(gb), rows, cols);
+      // Slices of at least 256 rows, enough for ~4 blocks per multiprocessor.
+      const int64_t slices = std::min<int64_t>(std::max<int64_t>(1, 4 * cuda::multiprocessors() / blocks),
+                                               std::max<int64_t>(1, rows / 256));
+      const int64_t slice = (rows + slices - 1) / slices;
+      Tensor partials;
+      C *partial_gw = nullptr, *partial_gb = nullptr;
+      if (slices > 1) {
+        partials = empty({2 * slices * cols}, {.dtype = dtype_of<C>::value, .device = x.device()});
+        partial_gw = static_cast<C*>(partials.data_ptr());
+        partial_gb = partial_gw + slices * cols;
+      }
+      layer_norm_params_kernel<T><<<dim3(blocks, static_cast<unsigned>(slices)), dim3(kColumns, kRowGroups), 0,
+                                    cuda::stream()>>>(g, xs, mu, rs, rows, cols, slice, partial_gw, partial_gb,
+                                                      pointer_or_null<T>(gw), pointer_or_null<T>(gb));
       CUDA_CHECK_LAUNCH();
+      if (slices > 1) {
+        layer_norm_params_merge<T><<<cuda::grid_for(cols, 256), 256, 0, cuda::stream()>>>(
+            partial_gw, partial_gb, slices, cols, pointer_or_null<T>(gw), pointer_or_null<T>(gb));
+        CUDA_CHECK_LAUNCH();
+      }
     }
   });
 }

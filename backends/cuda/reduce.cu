@@ -5,7 +5,8 @@
 // - along runs, when a reduced dim is innermost (x.sum(-1), full reductions): a block per
 //   output, its threads striding over the output's elements, then a tree across the block;
 // - down columns, when a kept dim is innermost (x.sum(0) of [N, C]): a block of 32 outputs by
-//   8 row groups, each thread folding its rows, then a tree over the 8 groups.
+//   8 row groups, each thread folding its rows, then a tree over the 8 groups; with few
+//   outputs the rows are also split into slices across blocks, merged by a second kernel.
 // Max and min propagate NaN and argmax/argmin return the first extremum (the first NaN if
 // any), as on the CPU: every merge is order-independent, so results do not depend on timing.
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "backends/cuda/block_reduce.cuh"
 #include "backends/cuda/cuda_backend.h"
+#include "tensor/creation.h"
 
 namespace ember {
 namespace {
@@ -89,27 +91,46 @@ __global__ void __launch_bounds__(cuda::kThreads)
 
 constexpr int kColumns = 32, kRowGroups = 8;
 
+// Folds the reduced elements [begin, end) of 32 neighbouring outputs per block into their
+// states. blockIdx.y picks the slice of the reduced elements when there are few outputs and
+// many rows to fold (a bias gradient: 768 outputs over 8192 rows), so that the grid fills the
+// GPU; each slice then writes its partial states, and merge_slices_kernel folds them.
 template <typename Op, typename T>
 __global__ void __launch_bounds__(kColumns * kRowGroups)
-    reduce_columns_kernel(cuda::Layout<1> kept, cuda::Layout<1> reduced, const T* x, typename Op::Result* out) {
+    reduce_columns_kernel(cuda::Layout<1> kept, cuda::Layout<1> reduced, const T* x, int64_t slice,
+                          typename Op::State* partials, typename Op::Result* out) {
   __shared__ typename Op::State partial[kRowGroups][kColumns + 1];
+  const int64_t begin = static_cast<int64_t>(blockIdx.y) * slice;
+  const int64_t end = begin + slice < reduced.numel ? begin + slice : reduced.numel;
   for (int64_t first = static_cast<int64_t>(blockIdx.x) * kColumns; first < kept.numel;
        first += static_cast<int64_t>(gridDim.x) * kColumns) {
     const int64_t o = first + threadIdx.x;
     typename Op::State acc = Op::init();
     if (o < kept.numel) {
       const T* base = x + offset_of(kept, o);
-      for (int64_t i = threadIdx.y; i < reduced.numel; i += kRowGroups)
+      for (int64_t i = begin + threadIdx.y; i < end; i += kRowGroups)
         acc = Op::merge(acc, Op::from(cuda::widen(base[offset_of(reduced, i)]), i));
     }
     partial[threadIdx.y][threadIdx.x] = acc;
     __syncthreads();
     if (threadIdx.y == 0 && o < kept.numel) {
       for (int g = 1; g < kRowGroups; ++g) acc = Op::merge(acc, partial[g][threadIdx.x]);
-      out[o] = Op::result(acc);
+      if (partials) partials[blockIdx.y * kept.numel + o] = acc;
+      else out[o] = Op::result(acc);
     }
     __syncthreads();
   }
+}
+
+// out[o] = the merge of the slices' partial states of output o, in slice order.
+template <typename Op>
+__global__ void merge_slices_kernel(const typename Op::State* partials, int64_t slices, int64_t outputs,
+                                    typename Op::Result* out) {
+  const int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (o >= outputs) return;
+  typename Op::State acc = partials[o];
+  for (int64_t s = 1; s < slices; ++s) acc = Op::merge(acc, partials[s * outputs + o]);
+  out[o] = Op::result(acc);
 }
 
 struct ReduceLayout {
@@ -149,7 +170,24 @@ void run(const ReduceLayout& lay, const Tensor& x, const Tensor& out) {
                                                                            reduced.strides[0][reduced.rank - 1]);
   if (kept_innermost) {
     const unsigned blocks = cuda::grid_for(kept.numel, kColumns);
-    reduce_columns_kernel<Op, T><<<blocks, dim3(kColumns, kRowGroups), 0, cuda::stream()>>>(kept, reduced, src, dst);
+    // Enough slices of at least 256 rows for ~4 blocks per multiprocessor.
+    const int64_t want = std::max<int64_t>(1, 4 * cuda::multiprocessors() / std::max<unsigned>(blocks, 1));
+    const int64_t slices = std::min<int64_t>(want, std::max<int64_t>(1, reduced.numel / 256));
+    if (slices == 1) {
+      reduce_columns_kernel<Op, T><<<blocks, dim3(kColumns, kRowGroups), 0, cuda::stream()>>>(
+          kept, reduced, src, reduced.numel, nullptr, dst);
+    } else {
+      using State = typename Op::State;
+      const int64_t slice = (reduced.numel + slices - 1) / slices;
+      const int64_t bytes = slices * kept.numel * static_cast<int64_t>(sizeof(State));
+      Tensor scratch = empty({bytes}, {.dtype = DType::Bool, .device = x.device()});
+      auto* partials = static_cast<State*>(scratch.data_ptr());
+      reduce_columns_kernel<Op, T><<<dim3(blocks, static_cast<unsigned>(slices)), dim3(kColumns, kRowGroups), 0,
+                                     cuda::stream()>>>(kept, reduced, src, slice, partials, dst);
+      CUDA_CHECK_LAUNCH();
+      merge_slices_kernel<Op><<<cuda::grid_for(kept.numel, 256), 256, 0, cuda::stream()>>>(partials, slices,
+                                                                                           kept.numel, dst);
+    }
   } else {
     const unsigned blocks = cuda::grid_for(kept.numel, 1);
     reduce_runs_kernel<Op, T><<<blocks, cuda::kThreads, 0, cuda::stream()>>>(kept, reduced, src, dst);

@@ -15,7 +15,7 @@ using testing::random;
 using testing::tolerance;
 
 const DType kFloating[] = {DType::F32, DType::F64, DType::BF16};
-const std::pair<int64_t, int64_t> kRowShapes[] = {{1, 1}, {5, 7}, {33, 300}, {4, 1000}, {3, 4099}};
+const std::pair<int64_t, int64_t> kRowShapes[] = {{1, 1}, {5, 7}, {33, 300}, {4, 1000}, {3, 4099}, {2048, 96}};
 
 TEST_F(CudaTest, SoftmaxAndLogSoftmaxForwardAndBackward) {
   for (DType dtype : kFloating) {

@@ -83,6 +83,21 @@ TEST_F(CudaTest, LongSumsAndManySmallRows) {
   }
 }
 
+// Few outputs over many rows (a bias gradient): the rows are split into slices across blocks
+// and merged by a second kernel; argmax must still return the first extremum across slices.
+TEST_F(CudaTest, ColumnReductionsSplitIntoRowSlices) {
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    Both x = both(random({4096, 96}, dtype)), out = empty_both({96}, dtype);
+    on_both([&](Backend& b, bool g) { b.reduce(ReduceOp::Sum, x.on(g), {0}, out.on(g)); });
+    EXPECT_TRUE(close(out, dtype == DType::BF16 ? 1e-2 : 1e-5, 64)) << dtype_name(dtype);
+  }
+  for (ReduceOp op : {ReduceOp::ArgMax, ReduceOp::ArgMin}) {
+    Both x = both(to(randint(-2, 3, {3000, 5}), DType::F32)), out = empty_both({5}, DType::I64);
+    on_both([&](Backend& b, bool g) { b.reduce(op, x.on(g), {0}, out.on(g)); });
+    EXPECT_TRUE(close(out, 0)) << "op " << static_cast<int>(op);
+  }
+}
+
 TEST_F(CudaTest, ReductionErrorsMatchTheCpu) {
   Tensor x = empty({3, 0}, {.device = Device::cuda()}), out = empty({3, 1}, {.device = Device::cuda()});
   EXPECT_THROW(backend_for(Device::cuda()).reduce(ReduceOp::Max, x, {1}, out), Error);
