@@ -21,14 +21,14 @@ ModelSpec vit(int64_t d_model, int64_t depth) {
 Scale quick_scale() {
   Scale s;
   s.name = "quick";
-  s.seeds = 3;
+  s.seeds = 2;
   s.image_downsample = 2;
   s.held_out = 1000;
   s.max_n = 9000;
   s.batch_size = 64;
   s.epochs = 200;
-  s.min_steps = 800;
-  s.max_steps = 2000;
+  s.min_steps = 600;
+  s.max_steps = 1500;
   s.search = {.mode = SearchOptions::Mode::Bisection, .start = 32, .max_n = 0, .tolerance = 0.1, .grid_per_octave = 4};
   s.tune_divisor = 8;
   s.quick_lr_grid = true;
