@@ -37,6 +37,19 @@ void bench_softmax() {
   report("softmax_4096x4096", bench::median_ms([&] { softmax(x, -1); }));
 }
 
+// The engine's cost per op, not the arithmetic's: 1000 differentiable ops on 16-element
+// tensors, then backward through all of them (what a GPU step pays on the host for each kernel).
+void bench_op_overhead() {
+  Tensor x = randn({16}).set_requires_grad(), w = randn({16}).set_requires_grad();
+  report("tiny_ops_1000_fwd_bwd", bench::median_ms([&] {
+    x.set_grad(Tensor());
+    w.set_grad(Tensor());
+    Tensor h = x;
+    for (int i = 0; i < 250; ++i) h = tanh(h * w + x) - x;
+    backward(sum(h));
+  }));
+}
+
 void bench_mlp() {
   auto param = [](int64_t in, int64_t out) { return (randn({in, out}) * (1.0 / std::sqrt(in))).set_requires_grad(); };
   Tensor w1 = param(784, 512), w2 = param(512, 512), w3 = param(512, 10);
@@ -113,9 +126,9 @@ int main(int argc, char** argv) {
   const std::map<std::string, void (*)()> cases = {
       {"matmul", bench_matmul}, {"elementwise", bench_elementwise}, {"softmax", bench_softmax},
       {"mlp", bench_mlp},       {"cnn", bench_cnn},                {"fft_conv", bench_fft_conv},
-      {"char_transformer", bench_char_transformer}};
+      {"char_transformer", bench_char_transformer}, {"op_overhead", bench_op_overhead}};
   if (argc > 1 && std::string(argv[1]) == "--help") {
-    std::cout << "usage: ember_bench [case...]   cases: matmul elementwise softmax mlp cnn fft_conv char_transformer (default: all)\n";
+    std::cout << "usage: ember_bench [case...]   cases: matmul elementwise softmax mlp cnn fft_conv char_transformer op_overhead (default: all)\n";
     return 0;
   }
   manual_seed(0);

@@ -43,6 +43,19 @@ def bench_softmax():
     report("softmax_4096x4096", median_ms(lambda: torch.softmax(x, -1)))
 
 
+def bench_op_overhead():
+    x, w = torch.randn(16, requires_grad=True), torch.randn(16, requires_grad=True)
+
+    def step():
+        x.grad = None
+        w.grad = None
+        h = x
+        for _ in range(250):
+            h = torch.tanh(h * w + x) - x
+        h.sum().backward()
+    report("tiny_ops_1000_fwd_bwd", median_ms(step))
+
+
 def bench_mlp():
     def param(i, o):
         return (torch.randn(i, o) / i ** 0.5).requires_grad_()
@@ -160,7 +173,8 @@ def bench_char_transformer():
 
 
 CASES = {"matmul": bench_matmul, "elementwise": bench_elementwise, "softmax": bench_softmax, "mlp": bench_mlp,
-         "cnn": bench_cnn, "fft_conv": bench_fft_conv, "char_transformer": bench_char_transformer}
+         "cnn": bench_cnn, "fft_conv": bench_fft_conv, "char_transformer": bench_char_transformer,
+         "op_overhead": bench_op_overhead}
 
 if __name__ == "__main__":
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
