@@ -24,7 +24,12 @@ void check_operands(const char* op, const Tensor& param, std::initializer_list<c
 // fn(i) for every i in [0, n): threads above the parallel grain, simd within a thread.
 template <typename Fn>
 void parallel_simd(int64_t n, Fn fn) {
-#pragma omp parallel for simd schedule(static) if (n >= cpu::kParallelGrain)
+  if (n < cpu::kParallelGrain) {  // no OpenMP region at all for small tensors
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+#pragma omp parallel for simd schedule(static)
   for (int64_t i = 0; i < n; ++i) fn(i);
 }
 

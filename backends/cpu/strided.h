@@ -65,8 +65,7 @@ void for_each_run(const Shape& shape, const std::array<const Strides*, N>& strid
   std::array<int64_t, N> inner_strides;
   for (size_t k = 0; k < N; ++k) inner_strides[k] = c.strides[k][rank - 1];
 
-#pragma omp parallel for schedule(static) if (total >= kParallelGrain && items > 1)
-  for (int64_t item = 0; item < items; ++item) {
+  auto run = [&](int64_t item) {
     int64_t row = item / chunks_per_row;
     int64_t start = (item % chunks_per_row) * chunk;
     auto ptrs = base;
@@ -78,6 +77,14 @@ void for_each_run(const Shape& shape, const std::array<const Strides*, N>& strid
     }
     for (size_t k = 0; k < N; ++k) ptrs[k] += start * inner_strides[k] * esize[k];
     fn(std::min(chunk, inner - start), ptrs, inner_strides);
+  };
+  // Small loops stay out of OpenMP altogether: even a parallel region with if(false) costs
+  // libgomp's team bookkeeping, a sizeable part of a tiny op.
+  if (total >= kParallelGrain && items > 1) {
+#pragma omp parallel for schedule(static)
+    for (int64_t item = 0; item < items; ++item) run(item);
+  } else {
+    for (int64_t item = 0; item < items; ++item) run(item);
   }
 }
 
