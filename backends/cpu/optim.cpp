@@ -24,7 +24,7 @@ void check_operands(const char* op, const Tensor& param, std::initializer_list<c
 // fn(i) for every i in [0, n): threads above the parallel grain, simd within a thread.
 template <typename Fn>
 void parallel_simd(int64_t n, Fn fn) {
-  if (n < cpu::kParallelGrain) {  // no OpenMP region at all for small tensors
+  if (n < cpu::kParallelGrain) {  // no OpenMP region at all for small tensors (as cpu::parallel_for)
 #pragma omp simd
     for (int64_t i = 0; i < n; ++i) fn(i);
     return;

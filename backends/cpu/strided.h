@@ -48,6 +48,19 @@ Collapsed<N> collapse(const Shape& shape, const std::array<const Strides*, N>& s
   return c;
 }
 
+// fn(i) for every i in [0, n): across threads when `parallel`, else on this thread. Small work
+// stays out of OpenMP altogether: even a parallel region with if(false) pays libgomp's team
+// bookkeeping, a sizeable part of a tiny op.
+template <typename Fn>
+void parallel_for(int64_t n, bool parallel, Fn&& fn) {
+  if (!parallel) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) fn(i);
+}
+
 // fn(int64_t n, std::array<char*, N> ptrs, std::array<int64_t, N> inner_strides) for each run;
 // `esize` is each operand's element size, inner strides are in elements.
 template <size_t N, typename Fn>
@@ -78,14 +91,7 @@ void for_each_run(const Shape& shape, const std::array<const Strides*, N>& strid
     for (size_t k = 0; k < N; ++k) ptrs[k] += start * inner_strides[k] * esize[k];
     fn(std::min(chunk, inner - start), ptrs, inner_strides);
   };
-  // Small loops stay out of OpenMP altogether: even a parallel region with if(false) costs
-  // libgomp's team bookkeeping, a sizeable part of a tiny op.
-  if (total >= kParallelGrain && items > 1) {
-#pragma omp parallel for schedule(static)
-    for (int64_t item = 0; item < items; ++item) run(item);
-  } else {
-    for (int64_t item = 0; item < items; ++item) run(item);
-  }
+  parallel_for(items, total >= kParallelGrain && items > 1, run);
 }
 
 }  // namespace ember::cpu

@@ -71,12 +71,7 @@ inline double verf(double x) { return std::erf(x); }
 // fn(r) for each of `rows` rows of `cols` elements, spread over threads when worth it.
 template <typename Fn>
 void for_each_row(int64_t rows, int64_t cols, Fn&& fn) {
-  if (rows * cols < kParallelGrain || rows == 1) {  // no OpenMP region at all for small work
-    for (int64_t r = 0; r < rows; ++r) fn(r);
-    return;
-  }
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) fn(r);
+  parallel_for(rows, rows * cols >= kParallelGrain && rows > 1, fn);
 }
 
 template <typename T>
