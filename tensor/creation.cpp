@@ -1,6 +1,7 @@
 #include "tensor/creation.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "tensor/random.h"
 
@@ -49,8 +50,21 @@ Tensor empty(const Shape& shape, TensorOptions options) {
   return t;
 }
 
+// On a device the constant is written there (a memset or a fill kernel), not copied over.
 Tensor full(const Shape& shape, double value, TensorOptions options) {
-  return make(shape, options, "full", [value](int64_t) { return value; });
+  if (options.device.is_cpu()) return make(shape, options, "full", [value](int64_t) { return value; });
+  check_shape(shape, "full");
+  Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
+  unsigned char element[8] = {};
+  dispatch_all(options.dtype, [&]<typename T>() {
+    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    static_assert(sizeof(T) <= sizeof(element));
+    std::memcpy(element, &v, sizeof(T));
+  });
+  if (t.numel() > 0)
+    allocator_for(options.device).fill(t.data_ptr(), static_cast<size_t>(t.numel()), dtype_size(options.dtype), element);
+  if (options.requires_grad) t.set_requires_grad(true);
+  return t;
 }
 Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0.0, options); }
 Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0, options); }

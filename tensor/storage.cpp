@@ -35,6 +35,10 @@ class CpuAllocator final : public DeviceAllocator {
   void copy(void* dst, Device, const void* src, Device, size_t nbytes) override {
     if (nbytes) std::memcpy(dst, src, nbytes);
   }
+  void fill(void* dst, size_t count, size_t element_size, const void* element) override {
+    auto* out = static_cast<unsigned char*>(dst);
+    for (size_t i = 0; i < count; ++i) std::memcpy(out + i * element_size, element, element_size);
+  }
   size_t bytes_in_use() const override { return in_use_; }
 
  private:

@@ -17,6 +17,9 @@ struct DeviceAllocator {
   virtual void deallocate(void* ptr, size_t nbytes) = 0;
   // Copies between this device and the host, or within this device.
   virtual void copy(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) = 0;
+  // Sets `count` elements of `element_size` bytes (1, 2, 4 or 8) at dst to the bytes at
+  // `element`, on the device itself: creating a constant tensor copies nothing from the host.
+  virtual void fill(void* dst, size_t count, size_t element_size, const void* element) = 0;
   // Bytes currently allocated through this allocator.
   virtual size_t bytes_in_use() const = 0;
 };

@@ -51,6 +51,10 @@ class CudaAllocator final : public DeviceAllocator {
     if (kind == cudaMemcpyDeviceToHost) CUDA_CHECK(cudaStreamSynchronize(stream()));
   }
 
+  void fill(void* dst, size_t count, size_t element_size, const void* element) override {
+    fill_elements(dst, count, element_size, element);
+  }
+
   size_t bytes_in_use() const override { return in_use_; }
   size_t peak_bytes_in_use() const { return peak_; }
   void reset_peak() { peak_ = in_use_.load(); }

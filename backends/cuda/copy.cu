@@ -1,5 +1,10 @@
 // Copies with dtype conversion, fills, and uniform random numbers (the CPU's Philox stream:
 // element i of (key, offset) is the same number on either device).
+#include <cstdint>
+#include <cstring>
+
+#include "backends/cuda/check.h"
+#include "backends/cuda/context.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/elementwise.cuh"
 #include "tensor/random.h"
@@ -62,6 +67,32 @@ void CudaBackend::fill(const Tensor& dst, double value) {
     cuda::launch_elementwise(layout, FillFn<T>{static_cast<T*>(dst.data_ptr()), v});
   });
 }
+
+namespace cuda {
+
+void fill_elements(void* dst, size_t count, size_t element_size, const void* element) {
+  if (count == 0) return;
+  bool zero = true;
+  for (size_t i = 0; i < element_size; ++i) zero = zero && static_cast<const unsigned char*>(element)[i] == 0;
+  if (zero) {
+    CUDA_CHECK(cudaMemsetAsync(dst, 0, count * element_size, stream()));
+    return;
+  }
+  auto launch = [&]<typename T>() {
+    T value;
+    std::memcpy(&value, element, sizeof(T));
+    launch_elementwise(range_layout(static_cast<int64_t>(count)), FillFn<T>{static_cast<T*>(dst), value});
+  };
+  switch (element_size) {
+    case 1: return launch.operator()<uint8_t>();
+    case 2: return launch.operator()<uint16_t>();
+    case 4: return launch.operator()<uint32_t>();
+    case 8: return launch.operator()<uint64_t>();
+    default: fail("fill: elements of ", element_size, " bytes are not supported");
+  }
+}
+
+}  // namespace cuda
 
 void CudaBackend::uniform(const Tensor& out, uint64_t key, uint64_t offset) {
   check(out.is_contiguous(), "uniform: output must be contiguous");
