@@ -1,4 +1,5 @@
 // Convolution on CUDA: im2col + cuBLAS GEMM, batched over the groups, on chunks of images.
+// Depthwise convolutions (one channel per group) go to depthwise.cu's direct kernels instead.
 //
 // A chunk of m images is unfolded into a column matrix col [G][K][m][P] (K = C/G * KH * KW
 // rows per group, P = OH * OW outputs per image), so that each group's columns are one
@@ -14,6 +15,7 @@
 #include <climits>
 #include <type_traits>
 
+#include "backends/cuda/conv_geometry.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/elementwise.cuh"
@@ -24,13 +26,7 @@ namespace {
 
 constexpr int64_t kScratchBytes = int64_t{256} << 20;
 
-// x [N,C,H,W], w [O,C/G,KH,KW], y [N,O,OH,OW] and the parameters; plain data for the kernels.
-struct Geometry {
-  int64_t N, C, H, W, O, KH, KW, OH, OW, G, Cg, Og;
-  int64_t sh, sw, ph, pw, dh, dw;
-  __host__ __device__ int64_t P() const { return OH * OW; }
-  __host__ __device__ int64_t K() const { return Cg * KH * KW; }
-};
+using Geometry = cuda::ConvGeometry;
 
 // Also checks that the operands (and bias or gb, when defined) share one dtype.
 Geometry geometry(const char* op, const Tensor& x, const Tensor& w, const Tensor& y, const Tensor& b,
@@ -209,6 +205,7 @@ void CudaBackend::conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, c
   const Geometry g = geometry("conv2d", x, w, y, bias, p);
   if (y.numel() == 0) return;
   const Tensor wd = dense(*this, w);
+  if (cuda::depthwise_applies(g)) return cuda::depthwise_forward(x, wd, bias, y, g);
   dispatch_floating(x.dtype(), "conv2d", [&]<typename T>() {
     using C = compute_t<T>;
     const int64_t P = g.P(), K = g.K();
@@ -238,6 +235,7 @@ void CudaBackend::conv2d_backward_data(const Tensor& gy, const Tensor& w, const 
   if (gx.numel() == 0) return;
   if (g.O == 0 || g.P() == 0) return fill(gx, 0.0);
   const Tensor wd = dense(*this, w);
+  if (cuda::depthwise_applies(g)) return cuda::depthwise_backward_data(gy, wd, gx, g);
   dispatch_floating(gx.dtype(), "conv2d_backward_data", [&]<typename T>() {
     using C = compute_t<T>;
     const int64_t P = g.P(), K = g.K();
@@ -266,6 +264,7 @@ void CudaBackend::conv2d_backward_weight(const Tensor& gy, const Tensor& x, cons
   }
   if (gw.numel() == 0) return;
   if (g.N == 0 || g.P() == 0) return fill(gw, 0.0);
+  if (cuda::depthwise_applies(g)) return cuda::depthwise_backward_weight(gy, x, gw, g);
   dispatch_floating(gw.dtype(), "conv2d_backward_weight", [&]<typename T>() {
     using C = compute_t<T>;
     const int64_t P = g.P(), K = g.K();

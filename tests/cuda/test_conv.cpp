@@ -55,6 +55,9 @@ const ConvCase kConvCases[] = {
     {"depthwise, multiplier 2, dilation (2, 1)", 3, 3, 6, 5, 6, 3, 3,
      {.pad_h = 1, .pad_w = 1, .dilation_h = 2, .groups = 3}, false, true},
     {"conv1d-shaped (H = 1)", 3, 4, 1, 20, 5, 1, 5, {.pad_w = 2, .dilation_w = 2}, true, false},
+    {"depthwise conv1d, Hyena's short filter", 2, 12, 1, 3000, 12, 1, 3, {.pad_w = 2, .groups = 12}, true, true},
+    {"depthwise conv1d, long rows (several weight slices)", 1, 4, 1, 12000, 4, 1, 3,
+     {.pad_w = 1, .dilation_w = 3, .groups = 4}, true, false},
     {"1x1, stride 3", 2, 8, 5, 5, 3, 1, 1, {.stride_h = 3, .stride_w = 3}, true, true},
     {"16 -> 32 channels", 4, 16, 12, 12, 32, 3, 3, {.pad_h = 1, .pad_w = 1}, true, false},
 };
