@@ -6,16 +6,20 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <memory>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <cuda_profiler_api.h>
+
 #include "autograd/ops.h"
 #include "backends/cuda/cuda_device.h"
-#include "bench/timing.h"
+#include "bench/sampler.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 
@@ -60,6 +64,16 @@ void report(const std::string& name, const Fields& fields) {
 
 double mib(size_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
+// What the last gpu_median_ms measured besides the median: the median time until fn returned
+// to the host (the device may still be working then), so that host-bound cases show.
+struct HostTime {
+  double ms = 0;
+} g_host;
+
+// Where the timed repeats of each case write their call-stack samples (bench/sampler.h), when
+// EMBER_BENCH_PROFILE names a file prefix; the case's name completes the file name.
+std::string g_case;
+
 // The median over repeats of fn with the device drained before and after each run (the timing
 // rule of bench/timing.h), after warm-up. One probe run first sizes the repeats so that a slow
 // case still ends within about `budget_s`.
@@ -70,10 +84,34 @@ double gpu_median_ms(const std::function<void()>& fn, int warmup, int max_repeat
   cuda_synchronize();
   const double probe_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const int repeats = std::clamp(static_cast<int>(budget_s * 1000 / std::max(probe_ms, 1e-3)), 3, max_repeats);
-  return bench::median_ms([] { cuda_synchronize(); }, [&] {
+  for (int i = 1; i < warmup; ++i) {
     fn();
     cuda_synchronize();
-  }, std::max(warmup - 1, 0), repeats);
+  }
+  if (std::getenv("EMBER_BENCH_NCU")) {  // one run inside the profiler's range (ncu --profile-from-start off)
+    cudaProfilerStart();
+    fn();
+    cuda_synchronize();
+    cudaProfilerStop();
+  }
+  std::unique_ptr<bench::Sampler> sampler;
+  if (const char* prefix = std::getenv("EMBER_BENCH_PROFILE"))
+    sampler = std::make_unique<bench::Sampler>(std::string(prefix) + g_case + ".stacks");
+  std::vector<double> total, host;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    const auto issued = std::chrono::steady_clock::now();
+    cuda_synchronize();
+    const auto end = std::chrono::steady_clock::now();
+    host.push_back(std::chrono::duration<double, std::milli>(issued - start).count());
+    total.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  if (sampler) sampler->stop();
+  std::sort(total.begin(), total.end());
+  std::sort(host.begin(), host.end());
+  g_host.ms = host[host.size() / 2];
+  return total[total.size() / 2];
 }
 
 Tensor on_gpu(const Tensor& t) { return to(t, Device::cuda()); }
@@ -127,6 +165,7 @@ void bench_gpt2(const std::string& name, bool bf16) {
   reset_cuda_peak_bytes_in_use();
   const double ms = gpu_median_ms(step, 3, 15);
   report(name, {{"ms", number(ms)},
+                {"host_ms", number(g_host.ms)},
                 {"peak_mib", number(mib(cuda_peak_bytes_in_use()))},
                 {"params", std::to_string(model->num_parameters())},
                 {"tokens_per_s", number(kBatch * kContext / (ms / 1000))},
@@ -154,6 +193,7 @@ void bench_attention(const std::string& name, int64_t length) {
   // Causal: half of the 2 (QK^T) + 2 (PV) T^2 D forward products, and 2.5x that backward.
   const double flops = 3.5 * 2.0 * static_cast<double>(batch * kHeads * length * length * kHeadDim);
   report(name, {{"ms", number(ms)},
+                {"host_ms", number(g_host.ms)},
                 {"tflops", number(flops / (ms / 1000) / 1e12)},
                 {"batch", std::to_string(batch)},
                 {"peak_mib", number(mib(cuda_peak_bytes_in_use()))}});
@@ -180,6 +220,7 @@ void bench_hyena(const std::string& name, int64_t length) {
   reset_cuda_peak_bytes_in_use();
   const double ms = gpu_median_ms(step, 3, 30);
   report(name, {{"ms", number(ms)},
+                {"host_ms", number(g_host.ms)},
                 {"peak_mib", number(mib(cuda_peak_bytes_in_use()))},
                 {"params", std::to_string(op.num_parameters())}});
 }
@@ -193,7 +234,8 @@ void bench_gemm(const std::string& name, DType dtype) {
   const Tensor a = random_gpu({kGemm, kGemm}, dtype), b = random_gpu({kGemm, kGemm}, dtype);
   const double ms = gpu_median_ms([&] { matmul(a, b); }, 5, 50);
   const double flops = 2.0 * static_cast<double>(kGemm * kGemm * kGemm);
-  report(name, {{"ms", number(ms)}, {"tflops", number(flops / (ms / 1000) / 1e12)}});
+  report(name, {{"ms", number(ms)},
+                {"host_ms", number(g_host.ms)}, {"tflops", number(flops / (ms / 1000) / 1e12)}});
 }
 
 struct Case {
@@ -257,6 +299,7 @@ int main(int argc, char** argv) {
   for (const auto& c : all_cases()) {
     if (!wanted(c.name)) continue;
     manual_seed(0);
+    g_case = c.name;
     try {
       c.run();
     } catch (const std::exception& e) {
