@@ -86,6 +86,28 @@ TEST_F(CudaTest, EveryBinaryOpWithBroadcastingAndStrides) {
   }
 }
 
+// A row vector broadcast over contiguous rows (a bias) takes its own kernel: on either side, with
+// rows of a multiple of 4 (vector accesses) and not, over 3-d shapes that merge into 2-d.
+TEST_F(CudaTest, BinaryOpsWithARowBroadcastOverContiguousRows) {
+  for (const Shape& shape : {Shape{3, 5, 12}, Shape{4, 7}, Shape{2, 3, 9}}) {
+    const Shape row{shape.back()};
+    for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Div, BinaryOp::Lt}) {
+      for (DType dtype : {DType::F32, DType::BF16, DType::F64}) {
+        for (bool row_first : {false, true}) {
+          Both full = both(random(shape, dtype)), vec = both(detach(abs(random(row, dtype)) + 0.5));
+          Both out = empty_both(shape, arithmetic(op) ? dtype : DType::Bool);
+          on_both([&](Backend& be, bool g) {
+            const Tensor r = broadcast_view(vec.on(g), shape, "test");
+            be.binary(op, row_first ? r : full.on(g), row_first ? full.on(g) : r, out.on(g));
+          });
+          EXPECT_TRUE(close(out, tolerance(dtype))) << "op " << static_cast<int>(op) << " " << dtype << " " << shape
+                                                    << (row_first ? " row first" : " row second");
+        }
+      }
+    }
+  }
+}
+
 TEST_F(CudaTest, MaximumAndMinimumPropagateNaN) {
   Both a = both(from_vector<float>({1, NAN, 3, NAN}, {4})), b = both(from_vector<float>({NAN, 2, 1, NAN}, {4}));
   for (BinaryOp op : {BinaryOp::Maximum, BinaryOp::Minimum}) {
