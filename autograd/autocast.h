@@ -4,7 +4,8 @@
 //
 // - Autocast (AutocastGuard guard(DType::BF16)): matmul, linear, convolution and attention
 //   cast their f32 operands to bf16 and return bf16 (the backends accumulate in f32);
-//   softmax, norms, losses and sum/mean cast bf16 operands up to f32 and return f32. An op
+//   softmax, norms, losses and sum/mean cast bf16 operands up to f32 and return f32 (cross-
+//   entropy reads bf16 logits as they are and computes in f32 inside its kernel). An op
 //   with an f64 operand is left alone. Every cast is the differentiable to(), so the gradient
 //   of an f32 master weight comes back in f32. Per thread, nestable; backward() runs with
 //   autocast off (its ops follow the dtypes the forward chose).

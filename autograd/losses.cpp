@@ -79,9 +79,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
                      double label_smoothing) {
   check(label_smoothing >= 0 && label_smoothing <= 1, "cross_entropy: label_smoothing ", label_smoothing,
         " is outside [0, 1] (logits ", logits.shape(), ")");
-  ClassRows rows = class_rows("cross_entropy", autocast::widen(logits)[0], target);
+  // bf16 logits stay bf16 (autocast's f32 policy for losses is kept inside the kernel, which
+  // computes in f32): no f32 copy of a [tokens, vocab] matrix. Loss and logsumexp are f32.
+  ClassRows rows = class_rows("cross_entropy", logits, target);
   Tensor x = kernels::contiguous(rows.scores, rows.scores.dtype());
-  Tensor losses = kernels::empty_like(x, {x.size(0)}), lse = kernels::empty_like(x, {x.size(0)});
+  const TensorOptions loss_options{.dtype = x.dtype() == DType::BF16 ? DType::F32 : x.dtype(), .device = x.device()};
+  Tensor losses = empty({x.size(0)}, loss_options), lse = empty({x.size(0)}, loss_options);
   backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
   losses = record("cross_entropy", losses, {rows.scores},
                   [xs = Saved(x, "cross_entropy"), ts = Saved(rows.target, "cross_entropy"), lse, ignore_index, label_smoothing](const Tensor& g) {

@@ -83,7 +83,8 @@ class Backend {
 
   // Cross-entropy of contiguous logits [N, C] against i64 targets [N]: per-row loss [N]
   // (0 where target == ignore_index) and the row's logsumexp [N] for the backward.
-  // With smoothing s the target distribution is (1 - s) one-hot + s / C.
+  // With smoothing s the target distribution is (1 - s) one-hot + s / C. loss, lse and
+  // grad_loss are in the logits' compute type (f32 for bf16 logits); glogits in the logits'.
   virtual void cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_index, double smoothing,
                              const Tensor& loss, const Tensor& lse) = 0;
   // glogits = grad_loss[n] * (softmax(logits) - target distribution), 0 on ignored rows.

@@ -1,5 +1,8 @@
 // Fused cross-entropy over contiguous [N, C] logits: the loss and its gradient come straight
-// from the logits and the row's logsumexp, without materialising the probabilities.
+// from the logits and the row's logsumexp, without materialising the probabilities. bf16
+// logits are computed in f32, with f32 loss and logsumexp.
+#include <initializer_list>
+
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/vec_math.h"
 
@@ -19,6 +22,14 @@ void check_targets(const Tensor& target, int64_t rows, int64_t cols, int64_t ign
   }
 }
 
+// loss, lse and the loss gradient are in the compute type: f32 for bf16 logits.
+void check_compute_dtype(const char* op, DType logits, std::initializer_list<const Tensor*> tensors) {
+  const DType expected = logits == DType::BF16 ? DType::F32 : logits;
+  for (const Tensor* t : tensors)
+    check(t->dtype() == expected, op, ": expected ", expected, " loss, logsumexp and loss gradient for ", logits,
+          " logits, got ", t->dtype());
+}
+
 void check_operands(const Tensor& logits, const Tensor& target) {
   check(logits.is_contiguous() && logits.dim() == 2, "cross_entropy: expected contiguous [N, C] logits, got ",
         logits.shape());
@@ -33,25 +44,26 @@ void CpuBackend::cross_entropy(const Tensor& logits, const Tensor& target, int64
   check_operands(logits, target);
   const int64_t rows = logits.size(0), cols = logits.size(1);
   check_targets(target, rows, cols, ignore_index);
+  check_compute_dtype("cross_entropy", logits.dtype(), {&loss, &lse});
   dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
     using C = compute_t<T>;
     const T* xs = static_cast<const T*>(logits.data_ptr());
-    T* losses = static_cast<T*>(loss.data_ptr());
-    T* lses = static_cast<T*>(lse.data_ptr());
+    C* losses = static_cast<C*>(loss.data_ptr());
+    C* lses = static_cast<C*>(lse.data_ptr());
     const C s = static_cast<C>(smoothing);
     cpu::for_each_row(rows, cols, [&](int64_t n) {
       const T* x = xs + n * cols;
       const C l = cpu::row_logsumexp(x, cols);
-      lses[n] = static_cast<T>(l);
+      lses[n] = l;
       const int64_t t = target_at(target, n);
       if (t == ignore_index) {
-        losses[n] = T(0);
+        losses[n] = C(0);
         return;
       }
       // -sum_c q_c log p_c with q = (1 - s) one-hot + s / C, and log p_c = x_c - lse.
       C value = l - (C(1) - s) * static_cast<C>(x[t]);
       if (s != C(0)) value -= s / static_cast<C>(cols) * cpu::row_sum(x, cols);
-      losses[n] = static_cast<T>(value);
+      losses[n] = value;
     });
   });
 }
@@ -61,11 +73,14 @@ void CpuBackend::cross_entropy_backward(const Tensor& logits, const Tensor& targ
                                         const Tensor& glogits) {
   check_operands(logits, target);
   const int64_t rows = logits.size(0), cols = logits.size(1);
+  check_compute_dtype("cross_entropy_backward", logits.dtype(), {&lse, &grad_loss});
+  check(glogits.dtype() == logits.dtype(), "cross_entropy_backward: gradient ", glogits.dtype(), " for ",
+        logits.dtype(), " logits");
   dispatch_floating(logits.dtype(), "cross_entropy_backward", [&]<typename T>() {
     using C = compute_t<T>;
     const T* xs = static_cast<const T*>(logits.data_ptr());
-    const T* lses = static_cast<const T*>(lse.data_ptr());
-    const T* gls = static_cast<const T*>(grad_loss.data_ptr());
+    const C* lses = static_cast<const C*>(lse.data_ptr());
+    const C* gls = static_cast<const C*>(grad_loss.data_ptr());
     const int64_t gl_stride = grad_loss.stride(0);
     T* gs = static_cast<T*>(glogits.data_ptr());
     const C uniform_part = static_cast<C>(smoothing) / static_cast<C>(cols);

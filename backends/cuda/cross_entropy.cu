@@ -1,5 +1,9 @@
 // Fused cross-entropy over contiguous [N, C] logits: the loss and its gradient come straight
-// from the logits and the row's logsumexp, without materialising the probabilities.
+// from the logits and the row's logsumexp, without materialising the probabilities. bf16
+// logits are read as they are (no f32 copy) and computed in f32; loss and logsumexp are f32.
+#include <initializer_list>
+#include <limits>
+
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/index_check.h"
 #include "backends/cuda/rows.cuh"
@@ -13,52 +17,103 @@ struct Targets {
   __device__ int64_t at(int64_t n) const { return data[n * stride]; }
 };
 
-// -sum_c q_c log p_c with q = (1 - s) one-hot + s / C, and log p_c = x_c - lse.
+// A row's running max and sum of exp(x - max): logsumexp in one pass over the row.
+template <typename C>
+struct MaxSum {
+  C m, s;
+};
+
+template <typename C>
+__device__ __forceinline__ MaxSum<C> merge(MaxSum<C> a, MaxSum<C> b) {
+  if (b.m == -std::numeric_limits<C>::infinity()) return a;
+  if (a.m == -std::numeric_limits<C>::infinity()) return b;
+  const C m = a.m > b.m ? a.m : b.m;
+  return {m, a.s * std::exp(a.m - m) + b.s * std::exp(b.m - m)};
+}
+
+template <typename C>
+__device__ __forceinline__ void add(MaxSum<C>& acc, C x, C& sum_x) {
+  if (x > acc.m) {
+    acc.s = acc.s * std::exp(acc.m - x) + C(1);
+    acc.m = x;
+  } else if (acc.m != -std::numeric_limits<C>::infinity()) {  // else x is -inf too: adds nothing
+    acc.s += std::exp(x - acc.m);
+  }
+  sum_x += x;
+}
+
+// Whether a row kernel may read and write 4 elements at once: rows of a multiple of 4 elements
+// on aligned pointers.
 template <typename T>
+bool rows_vectorizable(int64_t cols, const T* a, const T* b = nullptr) {
+  return cols % 4 == 0 && cuda::aligned4(a) && (b == nullptr || cuda::aligned4(b));
+}
+
+// -sum_c q_c log p_c with q = (1 - s) one-hot + s / C, and log p_c = x_c - lse, in the compute
+// type C (f32 for bf16 logits): one read of the row (a running max and sum).
+template <typename T, typename C>
 __global__ void __launch_bounds__(cuda::kThreads)
-    cross_entropy_kernel(const T* logits, Targets target, int64_t ignore_index, double smoothing, T* loss, T* lse,
-                         int64_t rows, int64_t cols) {
-  using C = compute_t<T>;
-  const C s = static_cast<C>(smoothing);
+    cross_entropy_kernel(const T* logits, Targets target, int64_t ignore_index, C smoothing, C* loss, C* lse,
+                         int64_t rows, int64_t cols, bool vec) {
   for (int64_t n = blockIdx.x; n < rows; n += gridDim.x) {
     const T* x = logits + n * cols;
-    const C l = cuda::row_logsumexp(x, cols);
-    const C sum_x = s != C(0) ? cuda::row_sum(x, cols) : C(0);
+    MaxSum<C> acc{-std::numeric_limits<C>::infinity(), C(0)};
+    C sum_x = 0;
+    if (vec) {
+      for (int64_t i = 4 * threadIdx.x; i < cols; i += 4 * blockDim.x) {
+        const cuda::Pack4<T> v = cuda::load4(x + i);
+#pragma unroll
+        for (int j = 0; j < 4; ++j) add(acc, cuda::widen(v.v[j]), sum_x);
+      }
+    } else {
+      for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) add(acc, cuda::widen(x[i]), sum_x);
+    }
+    acc = cuda::block_reduce(acc, [](MaxSum<C> a, MaxSum<C> b) { return merge(a, b); });
+    if (smoothing != C(0)) sum_x = cuda::block_sum(sum_x);
     if (threadIdx.x != 0) continue;
-    lse[n] = cuda::narrow<T>(l);
+    const C l = acc.m + std::log(acc.s);
+    lse[n] = l;
     const int64_t t = target.at(n);
     if (t == ignore_index) {
-      loss[n] = cuda::narrow<T>(C(0));
+      loss[n] = C(0);
       continue;
     }
-    loss[n] = cuda::narrow<T>(l - (C(1) - s) * cuda::widen(x[t]) - s / static_cast<C>(cols) * sum_x);
+    loss[n] = l - (C(1) - smoothing) * cuda::widen(x[t]) - smoothing / static_cast<C>(cols) * sum_x;
   }
 }
 
-// glogits = grad_loss[n] * (softmax(logits) - q), 0 on ignored rows; one thread per element.
-template <typename T>
-struct CrossEntropyBackwardFn {
-  const T* logits;
-  Targets target;
-  const T* lse;
-  const T* grad_loss;
-  int64_t grad_stride, ignore_index, cols;
-  compute_t<T> smoothing;
-  T* glogits;
-  __device__ void operator()(const int64_t (&off)[1]) const {
-    using C = compute_t<T>;
-    const int64_t n = off[0] / cols, c = off[0] % cols;
+// glogits = grad_loss[n] * (softmax(logits) - q), 0 on ignored rows: a block per row.
+template <typename T, typename C>
+__global__ void __launch_bounds__(cuda::kThreads)
+    cross_entropy_backward_kernel(const T* logits, Targets target, const C* lse, const C* grad_loss,
+                                  int64_t grad_stride, int64_t ignore_index, C smoothing, T* glogits, int64_t rows,
+                                  int64_t cols, bool vec) {
+  const C uniform = smoothing / static_cast<C>(cols);
+  for (int64_t n = blockIdx.x; n < rows; n += gridDim.x) {
+    const T* x = logits + n * cols;
+    T* g = glogits + n * cols;
     const int64_t t = target.at(n);
-    if (t == ignore_index) {
-      glogits[off[0]] = cuda::narrow<T>(C(0));
-      return;
+    const bool ignored = t == ignore_index;
+    const C scale = ignored ? C(0) : grad_loss[n * grad_stride], l = lse[n];
+    auto value = [&](C xi, int64_t i) {
+      if (ignored) return C(0);
+      C v = std::exp(xi - l) - uniform;
+      if (i == t) v -= C(1) - smoothing;
+      return scale * v;
+    };
+    if (vec) {
+      for (int64_t i = 4 * threadIdx.x; i < cols; i += 4 * blockDim.x) {
+        const cuda::Pack4<T> v = cuda::load4(x + i);
+        cuda::Pack4<T> r;
+#pragma unroll
+        for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<T>(value(cuda::widen(v.v[j]), i + j));
+        cuda::store4(g + i, r);
+      }
+    } else {
+      for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) g[i] = cuda::narrow<T>(value(cuda::widen(x[i]), i));
     }
-    const C scale = cuda::widen(grad_loss[n * grad_stride]);
-    C g = std::exp(cuda::widen(logits[off[0]]) - cuda::widen(lse[n])) - smoothing / static_cast<C>(cols);
-    if (c == t) g -= C(1) - smoothing;
-    glogits[off[0]] = cuda::narrow<T>(scale * g);
   }
-};
+}
 
 void check_operands(const Tensor& logits, const Tensor& target) {
   check(logits.is_contiguous() && logits.dim() == 2, "cross_entropy: expected contiguous [N, C] logits, got ",
@@ -77,6 +132,14 @@ void check_targets(const Tensor& target, int64_t cols, int64_t ignore_index) {
       fail("cross_entropy: target ", targets[n], " at row ", n, " is out of range for ", cols, " classes");
 }
 
+// loss, lse and the loss gradient are in the compute type: f32 for bf16 logits.
+template <typename C>
+void check_compute_dtype(const char* op, std::initializer_list<const Tensor*> tensors) {
+  for (const Tensor* t : tensors)
+    check(t->dtype() == dtype_of<C>::value, op, ": expected ", dtype_of<C>::value, " loss, logsumexp and loss gradient, got ",
+          t->dtype());
+}
+
 Targets targets_of(const Tensor& target) { return {static_cast<const int64_t*>(target.data_ptr()), target.stride(0)}; }
 
 }  // namespace
@@ -91,9 +154,12 @@ void CudaBackend::cross_entropy(const Tensor& logits, const Tensor& target, int6
   if (rows == 0) return;
   check_targets(target, cols, ignore_index);
   dispatch_floating(logits.dtype(), "cross_entropy", [&]<typename T>() {
-    cross_entropy_kernel<T><<<cuda::row_blocks(rows), cuda::kThreads, 0, cuda::stream()>>>(
-        static_cast<const T*>(logits.data_ptr()), targets_of(target), ignore_index, smoothing,
-        static_cast<T*>(loss.data_ptr()), static_cast<T*>(lse.data_ptr()), rows, cols);
+    using C = compute_t<T>;
+    check_compute_dtype<C>("cross_entropy", {&loss, &lse});
+    const T* x = static_cast<const T*>(logits.data_ptr());
+    cross_entropy_kernel<T, C><<<cuda::row_blocks(rows), cuda::kThreads, 0, cuda::stream()>>>(
+        x, targets_of(target), ignore_index, static_cast<C>(smoothing), static_cast<C*>(loss.data_ptr()),
+        static_cast<C*>(lse.data_ptr()), rows, cols, rows_vectorizable(cols, x));
     CUDA_CHECK_LAUNCH();
   });
 }
@@ -109,13 +175,18 @@ void CudaBackend::cross_entropy_backward(const Tensor& logits, const Tensor& tar
   check(lse.is_contiguous() && lse.numel() == rows && grad_loss.dim() == 1 && grad_loss.size(0) == rows,
         "cross_entropy_backward: expected [", rows, "] lse and loss gradient, got ", lse.shape(), " and ",
         grad_loss.shape());
+  check(glogits.dtype() == logits.dtype(), "cross_entropy_backward: gradient ", glogits.dtype(), " for ",
+        logits.dtype(), " logits");
+  if (rows == 0) return;
   dispatch_floating(logits.dtype(), "cross_entropy_backward", [&]<typename T>() {
-    cuda::launch_elementwise(cuda::range_layout(rows * cols),
-                             CrossEntropyBackwardFn<T>{static_cast<const T*>(logits.data_ptr()), targets_of(target),
-                                                       static_cast<const T*>(lse.data_ptr()),
-                                                       static_cast<const T*>(grad_loss.data_ptr()), grad_loss.stride(0),
-                                                       ignore_index, cols, static_cast<compute_t<T>>(smoothing),
-                                                       static_cast<T*>(glogits.data_ptr())});
+    using C = compute_t<T>;
+    check_compute_dtype<C>("cross_entropy_backward", {&lse, &grad_loss});
+    const T* x = static_cast<const T*>(logits.data_ptr());
+    T* g = static_cast<T*>(glogits.data_ptr());
+    cross_entropy_backward_kernel<T, C><<<cuda::row_blocks(rows), cuda::kThreads, 0, cuda::stream()>>>(
+        x, targets_of(target), static_cast<const C*>(lse.data_ptr()), static_cast<const C*>(grad_loss.data_ptr()),
+        grad_loss.stride(0), ignore_index, static_cast<C>(smoothing), g, rows, cols, rows_vectorizable(cols, x, g));
+    CUDA_CHECK_LAUNCH();
   });
 }
 
