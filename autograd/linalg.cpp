@@ -86,12 +86,19 @@ Tensor batched(const Tensor& a, const Tensor& b) {
   }
   Tensor out = product(gemm_operand(a), gemm_operand(b), batch);
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  // A matrix b stored transposed (linear's W^T) gets its gradient in that layout, as the
+  // transpose of the contiguous product g^T a: the gradient of W then arrives contiguous, and
+  // its casts and accumulation run on dense memory.
+  const bool b_transposed = a.dim() == 2 && b.dim() == 2 && b.size(0) > 1 && b.size(1) > 1 && b.stride(0) == 1 &&
+                            b.stride(1) >= b.size(0);
   // Each gradient needs only the other operand, so only that one is kept alive.
   return record("matmul", out, {a, b},
                 [a = Saved(need_b ? a : Tensor(), "matmul"), b = Saved(need_a ? b : Tensor(), "matmul"),
-                 sa = a.shape(), sb = b.shape(), need_a, need_b](const Tensor& g) {
+                 sa = a.shape(), sb = b.shape(), need_a, need_b, b_transposed](const Tensor& g) {
                   Tensor ga = need_a ? sum_to(matmul(g, transpose(b.get(), -1, -2)), sa) : Tensor();
-                  Tensor gb = need_b ? sum_to(matmul(transpose(a.get(), -1, -2), g), sb) : Tensor();
+                  Tensor gb;
+                  if (need_b && b_transposed) gb = transpose(matmul(transpose(g, 0, 1), a.get()), 0, 1);
+                  else if (need_b) gb = sum_to(matmul(transpose(a.get(), -1, -2), g), sb);
                   return std::vector<Tensor>{ga, gb};
                 });
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "autograd/attention.h"
+#include "autograd/autocast.h"
 #include "autograd/linalg.h"
 #include "autograd/shape_ops.h"
 #include "nn/layers/support.h"
@@ -42,10 +43,12 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask) {
   // q, k and v each from its rows of the qkv weight ([3d, d], q first): three products instead
   // of one, because three views of one [B, T, 3d] output would each send back a zero-padded
   // [B, T, 3d] gradient, summed and copied again: three times the memory traffic.
-  const Tensor &weight = qkv_->weight(), &bias = qkv_->bias();
+  // Under autocast the input and the weight are cast once here, not once per product: the
+  // three products then share one bf16 x (whose gradients add up in bf16 and cast back once).
+  const auto [xl, weight, bias] = autocast::lower(x, qkv_->weight(), qkv_->bias());
   auto project = [&](int64_t i) {  // [B, T, d] -> [B, H, T, dh], a view
     const Tensor b = bias.defined() ? narrow(bias, 0, i * d_model_, d_model_) : Tensor();
-    const Tensor p = linear(x, narrow(weight, 0, i * d_model_, d_model_), b);
+    const Tensor p = linear(xl, narrow(weight, 0, i * d_model_, d_model_), b);
     return transpose(view(p, {batch, length, n_heads_, head_dim}), 1, 2);
   };
   Tensor y = scaled_dot_product_attention(project(0), project(1), project(2), causal_, mask, dropout_, is_training());
