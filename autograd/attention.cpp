@@ -51,6 +51,20 @@ Tensor as_heads(const Tensor& t, int64_t batch, int64_t heads) {
   return reshape(detach(t), {batch, heads, t.size(-2), t.size(-1)});
 }
 
+// Whether a [B, H, T, C] operand has its heads interleaved in memory, as the heads of a linear
+// layer's [B, T, H C] output viewed [B, T, H, C] and transposed are.
+bool heads_interleaved(const Tensor& t) { return t.size(1) > 1 && t.size(2) > 1 && t.stride(1) < t.stride(2); }
+
+// A new [B, H, T, C] tensor laid out as `like`: heads interleaved ([B, T, H, C] memory, seen
+// transposed) when like's are, so that the caller's merge of the heads (or the gradient's way
+// back to a [B, T, H C] product) is a view instead of a copy; contiguous otherwise.
+Tensor empty_heads(const Tensor& like, int64_t rows, int64_t cols, DType dtype) {
+  const TensorOptions options{.dtype = dtype, .device = like.device()};
+  const int64_t batch = like.size(0), heads = like.size(1);
+  if (!heads_interleaved(like)) return empty({batch, heads, rows, cols}, options);
+  return transpose(empty({batch, rows, heads, cols}, options), 1, 2);
+}
+
 // The kernels read rows with unit stride, in the op's dtype; other layouts are copied.
 Tensor unit_rows(const Tensor& t, DType dtype) {
   return (t.stride(-1) == 1 || t.size(-1) <= 1) && t.dtype() == dtype ? t : kernels::contiguous(t, dtype);
@@ -87,23 +101,33 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
     scores.push_back(tk);
     m4 = as_heads(broadcast_view(mask, scores, kOp), batch, heads);
   }
-  Tensor out = empty({batch, heads, tq, dv}, {.dtype = dtype, .device = q.device()});
+  Tensor out = empty_heads(q4, tq, dv, dtype);
   // The lse keeps the compute precision: bf16 would perturb the recomputed probabilities.
   const DType lse_dtype = dtype == DType::F64 ? DType::F64 : DType::F32;
   Tensor lse = empty({batch, heads, tq}, {.dtype = lse_dtype, .device = q.device()});
   backend_for(q.device()).attention(q4, k4, v4, m4, p, out, lse);
 
+  // out [batch, H, Tq, Dv] seen with q's leading dims: the batch dims split batch's stride.
   Shape out_shape = lead;
   out_shape.push_back(tq);
   out_shape.push_back(dv);
-  Tensor result = as_strided(out, out_shape, contiguous_strides(out_shape), out.offset());
+  const auto rank = static_cast<int64_t>(out_shape.size());
+  Strides out_strides(out_shape.size());
+  auto at = [](auto& v, int64_t i) -> auto& { return v[static_cast<size_t>(i)]; };
+  at(out_strides, rank - 1) = out.stride(3);
+  at(out_strides, rank - 2) = out.stride(2);
+  if (rank > 2) at(out_strides, rank - 3) = out.stride(1);
+  for (int64_t d = rank - 4; d >= 0; --d)
+    at(out_strides, d) = d == rank - 4 ? out.stride(0) : at(out_strides, d + 1) * at(out_shape, d + 1);
+  Tensor result = as_strided(out, out_shape, out_strides, out.offset());
   return record(kOp, result, {q, k, v},
                 [sq = Saved(q4, kOp), sk = Saved(k4, kOp), sv = Saved(v4, kOp), sm = Saved(m4, kOp),
                  so = Saved(out, kOp), lse, p, q_shape = q.shape(), k_shape = k.shape(),
                  v_shape = v.shape()](const Tensor& g) {
     Tensor qv = sq.get(), kv = sk.get(), vv = sv.get(), ov = so.get();
     Tensor g4 = unit_rows(as_heads(g, ov.size(0), ov.size(1)), ov.dtype());
-    Tensor gq = kernels::empty_like(qv), gk = kernels::empty_like(kv), gv = kernels::empty_like(vv);
+    Tensor gq = empty_heads(qv, qv.size(2), qv.size(3), qv.dtype()), gk = empty_heads(kv, kv.size(2), kv.size(3), kv.dtype()),
+           gv = empty_heads(vv, vv.size(2), vv.size(3), vv.dtype());
     backend_for(ov.device()).attention_backward(qv, kv, vv, sm.get(), ov, lse, g4, p, gq, gk, gv);
     return std::vector<Tensor>{reshape(gq, q_shape), reshape(gk, k_shape), reshape(gv, v_shape)};
   });

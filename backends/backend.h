@@ -144,7 +144,9 @@ class Backend {
   // Scaled dot-product attention, flash style, over q [B,H,Tq,D], k [B,H,Tk,D], v [B,H,Tk,Dv]
   // (any strides, unit stride along the last dim). mask is undefined or a bool [B,H,Tq,Tk] view
   // (stride 0 where broadcast), true = attend; causal also hides key j from query i when j > i.
-  // Writes out [B,H,Tq,Dv] and lse [B,H,Tq], each row's logsumexp of the scaled, masked scores,
+  // Writes out [B,H,Tq,Dv] (unit stride along the last dim, other strides free: heads
+  // interleaved as a [B,Tq,H,Dv] buffer seen transposed, so that merging the heads is a view)
+  // and lse [B,H,Tq] (contiguous), each row's logsumexp of the scaled, masked scores,
   // in the compute type (f64 for f64, f32 for f32 and bf16): -inf for a row that attends to no
   // key, whose out is 0. Dropout drops score (b H + h, i, j) of the virtual [B H, Tq, Tk] matrix,
   // element e = ((b H + h) Tq + i) Tk + j, when philox_uniform(seed, offset, e) <= dropout_p, and
@@ -156,8 +158,9 @@ class Backend {
   };
   virtual void attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                          const AttentionParams& p, const Tensor& out, const Tensor& lse) = 0;
-  // gq, gk, gv (contiguous, shaped as q, k, v) from gout [B,H,Tq,Dv] (unit stride along the last
-  // dim) and the forward's out and lse, recomputing the probabilities tile by tile.
+  // gq, gk, gv (shaped as q, k, v; unit stride along the last dim, other strides free, as out)
+  // from gout [B,H,Tq,Dv] (likewise) and the forward's out and lse, recomputing the
+  // probabilities tile by tile.
   virtual void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                                   const Tensor& out, const Tensor& lse, const Tensor& gout, const AttentionParams& p,
                                   const Tensor& gq, const Tensor& gk, const Tensor& gv) = 0;

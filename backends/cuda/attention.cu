@@ -20,6 +20,7 @@
 // dropout (the CPU's Philox stream, element ((b H + h) Tq + i) Tk + j) come from Rules in
 // attention_common.cuh, so every path and the CPU drop the same elements.
 #include <limits>
+#include <utility>
 
 #include "backends/cuda/attention_common.cuh"
 #include "backends/cuda/attention_gemm.h"
@@ -253,11 +254,15 @@ __global__ void __launch_bounds__(kWarps * 32) backward_dkv_kernel(Operands<T> a
   }
 }
 
-// gq = bf16(scale * dq_accum), the tensor-core backward's last step.
-__global__ void dq_finish_kernel(const float* dq_accum, bf16* gq, int64_t n, float scale) {
+// gq = bf16(scale * dq_accum), the tensor-core backward's last step; dq_accum is contiguous
+// [B H, Tq, D], gq any [B,H,Tq,D] layout with unit-stride rows.
+__global__ void dq_finish_kernel(const float* dq_accum, Heads<bf16> gq, int64_t heads, int64_t tq, int64_t d,
+                                 int64_t n, float scale) {
   for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
-       e += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    gq[e] = cuda::round_to_bf16(dq_accum[e] * scale);
+       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t c = e % d, i = e / d % tq, bh = e / (d * tq);
+    gq.row(bh / heads, bh % heads, i)[c] = cuda::round_to_bf16(dq_accum[e] * scale);
+  }
 }
 
 unsigned row_blocks(int64_t rows_per_head, int64_t heads, const char* op) {
@@ -302,8 +307,18 @@ bool aligned_rows(const Tensor& t) {
   return ok;
 }
 
-// The tensor-core kernels store outputs as bf16 pairs.
-bool pair_aligned(const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % 4 == 0; }
+// The tensor-core kernels store outputs as bf16 pairs: every row starts on 4 bytes.
+bool pair_aligned(const Tensor& t) {
+  bool ok = reinterpret_cast<uintptr_t>(t.data_ptr()) % 4 == 0;
+  for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) % 2 == 0);
+  return ok;
+}
+
+// A contiguous stand-in for an output the chosen kernels can only write contiguously; the
+// caller copies it over when it differs from t.
+Tensor contiguous_scratch(const Tensor& t) {
+  return t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
+}
 
 bool tensor_core_path(const Tensor& q, const Tensor& k, const Tensor& v) {
   const int64_t d = q.size(3);
@@ -332,9 +347,9 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
   check_operands(kOp, q, k, v, mask);
   cuda::check_on_device(kOp, {&q, &k, &v, &mask, &out, &lse});
   const int64_t bh = q.size(0) * q.size(1), tq = q.size(2);
-  check(out.is_contiguous() && out.shape() == Shape({q.size(0), q.size(1), tq, v.size(3)}) &&
-            out.dtype() == q.dtype(),
-        kOp, ": out must be a contiguous [B,H,Tq,Dv] tensor of q's dtype, got ", out.shape());
+  check_rows(kOp, "out", out);
+  check(out.shape() == Shape({q.size(0), q.size(1), tq, v.size(3)}) && out.dtype() == q.dtype(), kOp,
+        ": out must be a [B,H,Tq,Dv] tensor of q's dtype, got ", out.dtype(), " ", out.shape());
   check(lse.is_contiguous() && lse.numel() == bh * tq &&
             lse.dtype() == (q.dtype() == DType::F64 ? DType::F64 : DType::F32),
         kOp, ": lse must be a contiguous [B,H,Tq] tensor of the compute type, got ", lse.dtype(), " ", lse.shape());
@@ -347,7 +362,14 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
                                    static_cast<int>(q.size(3)));
     return;
   }
-  if (cuda::attention::gemm_path(q, k, v)) return cuda::attention::gemm_forward(*this, q, k, v, mask, p, out, lse);
+  if (cuda::attention::gemm_path(q, k, v)) {
+    // The GEMM path writes contiguous heads. (Writing interleaved heads in place, a GEMM per
+    // batch element, measured slower on GPT-2's TF32 step than this one copy: 69 vs 60 ms.)
+    const Tensor o = contiguous_scratch(out);
+    cuda::attention::gemm_forward(*this, q, k, v, mask, p, o, lse);
+    if (!o.is_same(out)) copy(o, out);
+    return;
+  }
   check_head_dims(kOp, q, v);
   dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
     forward_kernel<T><<<row_blocks(tq, bh, kOp), kWarps * 32, 0, cuda::stream()>>>(
@@ -372,8 +394,10 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
   check(lse.is_contiguous() && lse.numel() == bh * tq &&
             lse.dtype() == (q.dtype() == DType::F64 ? DType::F64 : DType::F32),
         kOp, ": lse must be a contiguous [B,H,Tq] tensor of the compute type, got ", lse.dtype(), " ", lse.shape());
-  for (const Tensor* g : {&gq, &gk, &gv})
-    check(g->is_contiguous() && g->dtype() == q.dtype(), kOp, ": gradients must be contiguous in q's dtype");
+  for (const Tensor* g : {&gq, &gk, &gv}) {
+    check_rows(kOp, "gradient", *g);
+    check(g->dtype() == q.dtype(), kOp, ": gradients must be in q's dtype, got ", g->dtype());
+  }
   check(gq.shape() == q.shape() && gk.shape() == k.shape() && gv.shape() == v.shape(), kOp, ": gradients ",
         gq.shape(), ", ", gk.shape(), ", ", gv.shape(), " must be shaped as q, k, v");
   if (bh == 0) return;
@@ -387,7 +411,7 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
       CUDA_CHECK_LAUNCH();
     });
   }
-  if (tensor_core_path(q, k, v) && aligned_rows(gout) && pair_aligned(gk) && pair_aligned(gv)) {
+  if (tensor_core_path(q, k, v) && aligned_rows(gout) && pair_aligned(gk) && pair_aligned(gv) && pair_aligned(gq)) {
     Tensor dq_accum = empty({bh * tq * d}, {.dtype = DType::F32, .device = q.device()});
     if (dq_accum.numel() > 0)
       CUDA_CHECK(cudaMemsetAsync(dq_accum.data_ptr(), 0, static_cast<size_t>(dq_accum.numel()) * sizeof(float),
@@ -396,19 +420,27 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
       cuda::attention::flash_backward(
           {heads_of<const bf16>(q), heads_of<const bf16>(k), heads_of<const bf16>(v), heads_of<const bf16>(gout),
            static_cast<const float*>(lse.data_ptr()), static_cast<const float*>(delta.data_ptr()),
-           static_cast<float*>(dq_accum.data_ptr()), static_cast<bf16*>(gk.data_ptr()),
-           static_cast<bf16*>(gv.data_ptr()), cuda::attention::rules_of(q, k, mask, p), static_cast<float>(p.scale), bh},
+           static_cast<float*>(dq_accum.data_ptr()), heads_of<bf16>(gk), heads_of<bf16>(gv),
+           cuda::attention::rules_of(q, k, mask, p), static_cast<float>(p.scale), bh},
           static_cast<int>(d));
     if (dq_accum.numel() > 0) {
       dq_finish_kernel<<<cuda::grid_for(dq_accum.numel(), 256), 256, 0, cuda::stream()>>>(
-          static_cast<const float*>(dq_accum.data_ptr()), static_cast<bf16*>(gq.data_ptr()), dq_accum.numel(),
+          static_cast<const float*>(dq_accum.data_ptr()), heads_of<bf16>(gq), q.size(1), tq, d, dq_accum.numel(),
           static_cast<float>(p.scale));
       CUDA_CHECK_LAUNCH();
     }
     return;
   }
-  if (cuda::attention::gemm_path(q, k, v))
-    return cuda::attention::gemm_backward(*this, q, k, v, mask, gout, lse, delta, p, gq, gk, gv);
+  // The GEMM path and the CUDA-core kernels write contiguous gradients.
+  const Tensor dq = contiguous_scratch(gq), dk = contiguous_scratch(gk), dv_ = contiguous_scratch(gv);
+  auto copy_back = [&] {
+    for (auto [scratch, grad] : {std::pair{&dq, &gq}, std::pair{&dk, &gk}, std::pair{&dv_, &gv}})
+      if (!scratch->is_same(*grad)) copy(*scratch, *grad);
+  };
+  if (cuda::attention::gemm_path(q, k, v)) {
+    cuda::attention::gemm_backward(*this, q, k, v, mask, gout, lse, delta, p, dq, dk, dv_);
+    return copy_back();
+  }
   check_head_dims(kOp, q, v);
   dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
     const Operands<T> a = operands<T>(q, k, v, mask, p);
@@ -416,15 +448,16 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
                         static_cast<const compute_t<T>*>(delta.data_ptr())};
     if (tq > 0) {
       backward_dq_kernel<T><<<row_blocks(tq, bh, kOp), kWarps * 32, 0, cuda::stream()>>>(
-          a, g, static_cast<T*>(gq.data_ptr()));
+          a, g, static_cast<T*>(dq.data_ptr()));
       CUDA_CHECK_LAUNCH();
     }
     if (tk > 0) {
       backward_dkv_kernel<T><<<row_blocks(tk, bh, kOp), kWarps * 32, 0, cuda::stream()>>>(
-          a, g, static_cast<T*>(gk.data_ptr()), static_cast<T*>(gv.data_ptr()));
+          a, g, static_cast<T*>(dk.data_ptr()), static_cast<T*>(dv_.data_ptr()));
       CUDA_CHECK_LAUNCH();
     }
   });
+  copy_back();
 }
 
 }  // namespace ember

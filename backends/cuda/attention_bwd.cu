@@ -334,8 +334,8 @@ __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warp
     for (int half = 0; half < 2; ++half) {
       const int j = warp_key0 + mt * 16 + g + half * 8;
       if (j >= tk) continue;
-      __nv_bfloat16* gk = reinterpret_cast<__nv_bfloat16*>(a.gk) + (bh * r.tk + j) * D + 2 * t;
-      __nv_bfloat16* gv = reinterpret_cast<__nv_bfloat16*>(a.gv) + (bh * r.tk + j) * D + 2 * t;
+      __nv_bfloat16* gk = reinterpret_cast<__nv_bfloat16*>(a.gk.row(b, h, j)) + 2 * t;
+      __nv_bfloat16* gv = reinterpret_cast<__nv_bfloat16*>(a.gv.row(b, h, j)) + 2 * t;
 #pragma unroll
       for (int dt = 0; dt < D / 8; ++dt) {
         *reinterpret_cast<__nv_bfloat162*>(gk + dt * 8) =

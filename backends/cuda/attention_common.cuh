@@ -72,9 +72,8 @@ struct FlashBackward {
   Heads<const bf16> q, k, v, gout;
   const float* lse;
   const float* delta;
-  float* dq_accum;
-  bf16* gk;  // contiguous [BH, Tk, D]
-  bf16* gv;
+  float* dq_accum;  // contiguous [BH, Tq, D]
+  Heads<bf16> gk, gv;
   Rules rules;
   float scale;
   int64_t bh;

@@ -43,6 +43,13 @@ Tensor operand(const Case& c, int64_t t, int64_t cols, DType dtype) {
   return detach(transpose(random({c.batch, t, c.heads, cols}, dtype), 1, 2));
 }
 
+// A new [B,H,T,C] output in the layout of the case's operands: for strided cases interleaved
+// ([B,T,H,C] memory seen transposed), as the autograd op allocates outputs for such heads.
+Tensor output(const Case& c, int64_t t, int64_t cols, DType dtype, Device device) {
+  if (!c.strided) return empty({c.batch, c.heads, t, cols}, {.dtype = dtype, .device = device});
+  return transpose(empty({c.batch, t, c.heads, cols}, {.dtype = dtype, .device = device}), 1, 2);
+}
+
 // A random [Tq, Tk] pattern broadcast (stride 0) over batch and heads, with row 3 all hidden.
 Tensor broadcast_mask(const Case& c) {
   Tensor m = contiguous(random({1, 1, c.tq, c.tk}, DType::Bool));
@@ -113,26 +120,27 @@ void check_case(const Case& c, DType dtype) {
   p.dropout_p = c.dropout;
   p.seed = 1234;
   p.offset = 77;
-  const Shape out_shape{c.batch, c.heads, c.tq, c.dv}, lse_shape{c.batch, c.heads, c.tq};
+  const Shape lse_shape{c.batch, c.heads, c.tq};
 
   // The CPU in the reference dtype, on the same values.
   Backend& cpu = backend_for(Device::cpu());
   const Tensor rq = to(q, ref), rk = to(k, ref), rv = to(v, ref), rg = to(gout, ref);
-  Tensor out_c = empty(out_shape, {.dtype = ref}), lse_c = empty(lse_shape, {.dtype = lse_dtype});
+  const Device host = Device::cpu();
+  Tensor out_c = output(c, c.tq, c.dv, ref, host), lse_c = empty(lse_shape, {.dtype = lse_dtype});
   cpu.attention(rq, rk, rv, mask, p, out_c, lse_c);
-  Tensor gq_c = empty(q.shape(), {.dtype = ref}), gk_c = empty(k.shape(), {.dtype = ref}),
-         gv_c = empty(v.shape(), {.dtype = ref});
+  Tensor gq_c = output(c, c.tq, c.d, ref, host), gk_c = output(c, c.tk, c.d, ref, host),
+         gv_c = output(c, c.tk, c.dv, ref, host);
   cpu.attention_backward(rq, rk, rv, mask, out_c, lse_c, rg, p, gq_c, gk_c, gv_c);
 
   // The GPU on the same layouts (strided views stay views), with its own forward's out and lse.
   Backend& gpu = backend_for(kGpu);
   const Tensor dq = both(q).gpu, dk = both(k).gpu, dv = both(v).gpu, dg = both(gout).gpu;
   const Tensor dmask = c.mask ? both(mask).gpu : Tensor{};
-  Tensor out_g = empty(out_shape, {.dtype = dtype, .device = kGpu});
+  Tensor out_g = output(c, c.tq, c.dv, dtype, kGpu);
   Tensor lse_g = empty(lse_shape, {.dtype = lse_dtype, .device = kGpu});
   gpu.attention(dq, dk, dv, dmask, p, out_g, lse_g);
-  Tensor gq_g = empty(q.shape(), {.dtype = dtype, .device = kGpu}), gk_g = empty(k.shape(), {.dtype = dtype, .device = kGpu}),
-         gv_g = empty(v.shape(), {.dtype = dtype, .device = kGpu});
+  Tensor gq_g = output(c, c.tq, c.d, dtype, kGpu), gk_g = output(c, c.tk, c.d, dtype, kGpu),
+         gv_g = output(c, c.tk, c.dv, dtype, kGpu);
   gpu.attention_backward(dq, dk, dv, dmask, out_g, lse_g, dg, p, gq_g, gk_g, gv_g);
 
   const Tolerance tol = tolerance_for(dtype);
