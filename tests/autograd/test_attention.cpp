@@ -113,6 +113,19 @@ TEST(Attention, GradientsOfNonContiguousOperands) {
   EXPECT_GRADCHECK(attention(false), {leaf({2, 5, 3}), transposed_leaf({2, 6, 3}), transposed_leaf({2, 6, 4})});
 }
 
+// Heads interleaved in memory (a projection's [B, T, H, D] output seen as [B, H, T, D]) give an
+// output in that layout, so merging the heads back is a view, not a copy. (The gradients are
+// laid out the same way; the gradient checks above cover them.)
+TEST(Attention, OutputKeepsInterleavedHeads) {
+  const Tensor q = heads_leaf(2, 3, 5, 4), k = heads_leaf(2, 3, 6, 4), v = heads_leaf(2, 3, 6, 4);
+  const Tensor out = scaled_dot_product_attention(q, k, v, false);
+  EXPECT_FALSE(out.is_contiguous());
+  EXPECT_TRUE(transpose(out, 1, 2).is_contiguous());
+  // Heads that are not interleaved keep contiguous outputs.
+  const Tensor a = leaf({2, 3, 5, 4});
+  EXPECT_TRUE(scaled_dot_product_attention(a, a, a, true).is_contiguous());
+}
+
 TEST(Attention, ForwardMatchesComposedOps) {
   Tensor q = randn({2, 3, 37, 16}), k = randn({2, 3, 45, 16}), v = randn({2, 3, 45, 8});
   for (bool causal : {false, true}) {

@@ -35,6 +35,17 @@ TEST(Linalg, GradientsOfTransposedInputs) {
                    {leaf({3, 6}), leaf({3, 2})});  // strided in both dims: copied
 }
 
+// linear multiplies by the transposed weight; the weight's gradient still arrives contiguous
+// (and correct: the gradient checks above cover transposed operands).
+TEST(Linalg, LinearWeightGradientIsContiguous) {
+  const Tensor x = leaf({2, 3, 5}), w = leaf({4, 5}), b = leaf({4});
+  EXPECT_GRADCHECK([](const Inputs& in) { return linear(in[0], in[1], in[2]); }, {x, w, b});
+  w.set_grad(Tensor());
+  backward(sum(linear(x, w, b)));
+  EXPECT_TRUE(w.grad().is_contiguous());
+  EXPECT_EQ(w.grad().shape(), w.shape());
+}
+
 TEST(Linalg, GradientOnlyForTheOperandThatNeedsIt) {
   Tensor a = leaf({3, 4}), b = randn({4, 2}, {.dtype = DType::F64});
   EXPECT_GRADCHECK(mm, {a, b});

@@ -75,6 +75,23 @@ TEST(CrossEntropy, Float32FusedKernelMatchesFloat64) {
   }
 }
 
+// bf16 logits are read as they are and computed in f32: an f32 loss, a bf16 gradient, both
+// close to the f32 computation on the same (bf16-exact) values.
+TEST(CrossEntropy, Bfloat16LogitsGiveAFloat32Loss) {
+  const Tensor logits = detach(to(randn({16, 300}) * 3.0, DType::BF16)).set_requires_grad();
+  const Tensor target = randint(0, 300, {16});
+  const Tensor loss = cross_entropy(logits, target, Reduction::Mean, -100, 0.1);
+  EXPECT_EQ(loss.dtype(), DType::F32);
+  backward(loss);
+  EXPECT_EQ(logits.grad().dtype(), DType::BF16);
+  const Tensor wide = detach(to(logits, DType::F32)).set_requires_grad();
+  const Tensor want = cross_entropy(wide, target, Reduction::Mean, -100, 0.1);
+  EXPECT_NEAR(loss.item(), want.item(), 1e-5 * std::abs(want.item()));
+  backward(want);
+  const std::vector<double> got = logits.grad().to_vector<double>(), ref = wide.grad().to_vector<double>();
+  for (size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-2 * std::abs(ref[i]) + 1e-6) << i;
+}
+
 TEST(CrossEntropy, Gradients) {
   Tensor target = from_vector<int64_t>({0, 4, -100, 3}, {4});
   for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
