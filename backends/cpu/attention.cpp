@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/dense.h"
 #include "backends/cpu/vec_math.h"
-#include "tensor/creation.h"
 #include "tensor/random.h"
 
 // The tile loops are bound by multiply-add throughput; GCC's tuning for recent x86 CPUs keeps
@@ -457,29 +457,14 @@ void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tens
 
 }  // namespace
 
-namespace {
-
 // The kernels here write (and read out) as contiguous [B,H,T,C]; the interface also allows
 // other layouts with unit-stride rows (heads interleaved, as a [B,T,H,C] buffer seen
-// transposed). Those go through a contiguous copy.
-Tensor dense(CpuBackend& backend, const Tensor& t) {
-  if (!t.defined() || t.is_contiguous()) return t;
-  Tensor copy = empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
-  backend.copy(t, copy);
-  return copy;
-}
-
-Tensor scratch_for(const Tensor& t) {
-  return t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
-}
-
-}  // namespace
-
+// transposed). Those go through a contiguous copy (backends/dense.h).
 void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                            const AttentionParams& p, const Tensor& out, const Tensor& lse) {
   check_operands("attention", q, k, v, mask);
   check_rows("attention", "out", out);
-  const Tensor o = scratch_for(out);
+  const Tensor o = contiguous_scratch(out);
   dispatch_floating(q.dtype(), "attention", [&]<typename T>() { forward<T>(q, k, v, mask, p, o, lse); });
   if (!o.is_same(out)) copy(o, out);
 }
@@ -490,7 +475,7 @@ void CpuBackend::attention_backward(const Tensor& q, const Tensor& k, const Tens
   check_operands("attention_backward", q, k, v, mask);
   check_rows("attention_backward", "gout", gout);
   for (const Tensor* g : {&gq, &gk, &gv}) check_rows("attention_backward", "gradient", *g);
-  const Tensor o = dense(*this, out), dq = scratch_for(gq), dk = scratch_for(gk), dv = scratch_for(gv);
+  const Tensor o = dense(*this, out), dq = contiguous_scratch(gq), dk = contiguous_scratch(gk), dv = contiguous_scratch(gv);
   dispatch_floating(q.dtype(), "attention_backward",
                     [&]<typename T>() { backward<T>(q, k, v, mask, o, lse, gout, p, dq, dk, dv); });
   for (auto [scratch, g] : {std::pair{&dq, &gq}, std::pair{&dk, &gk}, std::pair{&dv, &gv}})

@@ -12,19 +12,11 @@
 #include "backends/cpu/conv_fallback.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dnnl_context.h"
+#include "backends/dense.h"
 #include "tensor/creation.h"
 
 namespace ember {
 namespace {
-
-// The kernels read dense NCHW; a strided operand (a transposed view, an expanded gradient)
-// is copied once here.
-Tensor dense(Backend& backend, const Tensor& t) {
-  if (!t.defined() || t.is_contiguous()) return t;
-  Tensor out = empty(t.shape(), {.dtype = t.dtype()});
-  backend.copy(t, out);
-  return out;
-}
 
 enum class Pass { Forward, BackwardData, BackwardWeight };
 

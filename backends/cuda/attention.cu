@@ -27,6 +27,7 @@
 #include "backends/cuda/check.h"
 #include "backends/cuda/context.h"
 #include "backends/cuda/cuda_backend.h"
+#include "backends/dense.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -60,22 +61,13 @@ namespace {
 using cuda::attention::Heads;
 using cuda::attention::heads_of;
 using cuda::attention::Rules;
+using cuda::attention::warp_max;
+using cuda::attention::warp_sum;
 
 constexpr int kMaxDim = 128;            // head dims the CUDA-core kernels take
 constexpr int kPerLane = kMaxDim / 32;  // output columns per lane
 constexpr int kWarps = 4;               // rows per block of the CUDA-core kernels
 constexpr unsigned kFull = 0xffffffffu;
-
-template <typename C>
-__device__ __forceinline__ C warp_max(C v) {
-  for (int o = 16; o > 0; o /= 2) v = max(v, __shfl_xor_sync(kFull, v, o));
-  return v;
-}
-template <typename C>
-__device__ __forceinline__ C warp_sum(C v) {
-  for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(kFull, v, o);
-  return v;
-}
 
 // dst[c] = row[c] widened, c < n, by the warp's lanes.
 template <typename T, typename C>
@@ -312,12 +304,6 @@ bool pair_aligned(const Tensor& t) {
   bool ok = reinterpret_cast<uintptr_t>(t.data_ptr()) % 4 == 0;
   for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) % 2 == 0);
   return ok;
-}
-
-// A contiguous stand-in for an output the chosen kernels can only write contiguously; the
-// caller copies it over when it differs from t.
-Tensor contiguous_scratch(const Tensor& t) {
-  return t.is_contiguous() ? t : empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
 }
 
 bool tensor_core_path(const Tensor& q, const Tensor& k, const Tensor& v) {

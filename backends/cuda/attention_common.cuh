@@ -26,6 +26,18 @@ Heads<T> heads_of(const Tensor& t) {
   return {static_cast<T*>(t.data_ptr()), t.stride(0), t.stride(1), t.stride(2)};
 }
 
+// The max and the sum of v over a full warp, in every lane (the row kernels' reductions).
+template <typename C>
+__device__ __forceinline__ C warp_max(C v) {
+  for (int o = 16; o > 0; o /= 2) v = max(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+template <typename C>
+__device__ __forceinline__ C warp_sum(C v) {
+  for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
 // Kept out of line: inlined into the tensor-core kernels' unrolled tile loops they would
 // multiply the code and the registers of the paths that need neither.
 __device__ __noinline__ inline bool mask_at(const bool* mask, int64_t offset) { return mask[offset]; }

@@ -42,7 +42,6 @@ constexpr int64_t kCausalMinRows = 64;                 // ... unless they would 
 constexpr int64_t kRowTile = 64;                       // chunk rows round to this where they can
 constexpr int64_t kRowAlign = 8;                       // score rows start on 32 (f32) / 64 (f64) bytes
 constexpr int kRowWarps = 8;                           // score rows per block of the row kernels
-constexpr unsigned kFull = 0xffffffffu;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -160,17 +159,6 @@ void for_each_chunk(const Plan& plan, const Rules& r, int64_t bh, F&& f) {
 }
 
 // ---- row kernels: a warp per score row ----
-
-template <typename C>
-__device__ __forceinline__ C warp_max(C v) {
-  for (int o = 16; o > 0; o /= 2) v = max(v, __shfl_xor_sync(kFull, v, o));
-  return v;
-}
-template <typename C>
-__device__ __forceinline__ C warp_sum(C v) {
-  for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(kFull, v, o);
-  return v;
-}
 
 // The score row a warp owns: chunk row `row`, head bh, query i.
 struct ScoreRow {

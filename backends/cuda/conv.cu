@@ -19,6 +19,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_device.h"
 #include "backends/cuda/elementwise.cuh"
+#include "backends/dense.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -173,13 +174,6 @@ Tensor device_empty(int64_t n, DType dtype) { return empty({n}, {.dtype = dtype,
 int64_t chunk_images(const Geometry& g, size_t bytes_per_image) {
   const int64_t fit = kScratchBytes / std::max<int64_t>(static_cast<int64_t>(bytes_per_image), 1);
   return std::clamp<int64_t>(fit, 1, std::max<int64_t>(g.N, 1));
-}
-
-Tensor dense(Backend& backend, const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  Tensor out = empty(t.shape(), {.dtype = t.dtype(), .device = t.device()});
-  backend.copy(t, out);
-  return out;
 }
 
 // Images [n0, n0 + m) of gy [N,O,OH,OW] (any strides) copied to a contiguous [O][m][P] buffer.
