@@ -103,7 +103,7 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   }
   Tensor out = empty_heads(q4, tq, dv, dtype);
   // The lse keeps the compute precision: bf16 would perturb the recomputed probabilities.
-  const DType lse_dtype = dtype == DType::F64 ? DType::F64 : DType::F32;
+  const DType lse_dtype = compute_dtype(dtype);
   Tensor lse = empty({batch, heads, tq}, {.dtype = lse_dtype, .device = q.device()});
   backend_for(q.device()).attention(q4, k4, v4, m4, p, out, lse);
 

@@ -83,7 +83,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   // computes in f32): no f32 copy of a [tokens, vocab] matrix. Loss and logsumexp are f32.
   ClassRows rows = class_rows("cross_entropy", logits, target);
   Tensor x = kernels::contiguous(rows.scores, rows.scores.dtype());
-  const TensorOptions loss_options{.dtype = x.dtype() == DType::BF16 ? DType::F32 : x.dtype(), .device = x.device()};
+  const TensorOptions loss_options{.dtype = compute_dtype(x.dtype()), .device = x.device()};
   Tensor losses = empty({x.size(0)}, loss_options), lse = empty({x.size(0)}, loss_options);
   backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
   losses = record("cross_entropy", losses, {rows.scores},

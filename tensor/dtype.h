@@ -94,5 +94,7 @@ decltype(auto) dispatch_floating(DType t, const char* op, Fn&& fn) {
 template <typename T> struct compute_type { using type = T; };
 template <> struct compute_type<bf16> { using type = float; };
 template <typename T> using compute_t = typename compute_type<T>::type;
+// The same as a dtype: f32 for bf16, the dtype itself otherwise.
+inline DType compute_dtype(DType t) { return t == DType::BF16 ? DType::F32 : t; }
 
 }  // namespace ember

@@ -24,7 +24,7 @@ void check_targets(const Tensor& target, int64_t rows, int64_t cols, int64_t ign
 
 // loss, lse and the loss gradient are in the compute type: f32 for bf16 logits.
 void check_compute_dtype(const char* op, DType logits, std::initializer_list<const Tensor*> tensors) {
-  const DType expected = logits == DType::BF16 ? DType::F32 : logits;
+  const DType expected = compute_dtype(logits);
   for (const Tensor* t : tensors)
     check(t->dtype() == expected, op, ": expected ", expected, " loss, logsumexp and loss gradient for ", logits,
           " logits, got ", t->dtype());
