@@ -20,6 +20,7 @@
 #include "autograd/ops.h"
 #include "backends/cuda/cuda_device.h"
 #include "bench/sampler.h"
+#include "bench/timing.h"
 #include "nn/nn.h"
 #include "optim/optim.h"
 
@@ -97,21 +98,17 @@ double gpu_median_ms(const std::function<void()>& fn, int warmup, int max_repeat
   std::unique_ptr<bench::Sampler> sampler;
   if (const char* prefix = std::getenv("EMBER_BENCH_PROFILE"))
     sampler = std::make_unique<bench::Sampler>(std::string(prefix) + g_case + ".stacks");
-  std::vector<double> total, host;
-  for (int i = 0; i < repeats; ++i) {
+  std::vector<double> host;  // of the timed runs only: the warm-up ran above
+  const double ms = bench::median_ms([] { cuda_synchronize(); }, [&] {
     const auto start = std::chrono::steady_clock::now();
     fn();
-    const auto issued = std::chrono::steady_clock::now();
+    host.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     cuda_synchronize();
-    const auto end = std::chrono::steady_clock::now();
-    host.push_back(std::chrono::duration<double, std::milli>(issued - start).count());
-    total.push_back(std::chrono::duration<double, std::milli>(end - start).count());
-  }
+  }, 0, repeats);
   if (sampler) sampler->stop();
-  std::sort(total.begin(), total.end());
   std::sort(host.begin(), host.end());
   g_host.ms = host[host.size() / 2];
-  return total[total.size() / 2];
+  return ms;
 }
 
 Tensor on_gpu(const Tensor& t) { return to(t, Device::cuda()); }
