@@ -2,10 +2,11 @@
 // the tensor-core kernels nor the GEMM path take.
 //
 // Dispatch: bf16 with D = Dv = 64 or 128 and 16-byte aligned rows runs FlashAttention-2 on
-// tensor cores (attention_fwd.cu, attention_bwd.cu; dQ through f32 atomics, scaled into gq by
-// dq_finish_kernel). f32 and f64 (any head dims, any layout, Tk > 0) run on cuBLAS
-// (attention_gemm.cu): the scores of a chunk of query rows for all heads as strided-batched
-// GEMMs, a row kernel for softmax / dropout / dS, GEMMs again for the products. What is left
+// tensor cores (attention_fwd.cu, attention_bwd.cu; dQ summed in an f32 scratch, scaled into gq
+// by dq_finish_kernel). f32 and f64 (any head dims, any layout, Tk > 0) run on cuBLAS
+// (attention_gemm.cu): the scores of a chunk of query rows for all heads as batched GEMMs (per-
+// head pointers where the heads are interleaved), a row kernel for softmax / dropout / dS, GEMMs
+// again for the products. What is left
 // (bf16 with other head dims up to 128 or odd layouts, and empty head dims or key sets) runs the
 // kernels below, on CUDA cores in the compute type, exact rather than fast:
 // - forward: a warp per query row; for each tile of 32 keys, lane j computes score j (a dot
@@ -147,7 +148,7 @@ __global__ void __launch_bounds__(kWarps * 32)
 }
 
 // delta[row] = rowsum(dO o O), the softmax backward's row term (dropout included), in the
-// compute type; a warp per row.
+// compute type; a warp per row. delta_rows_kernel below is the fast form of the same sum.
 template <typename T>
 __global__ void __launch_bounds__(kWarps * 32)
     delta_kernel(Heads<const T> out, Heads<const T> gout, int64_t heads, int64_t tq, int64_t rows, int dv,
@@ -163,6 +164,47 @@ __global__ void __launch_bounds__(kWarps * 32)
   for (int c = lane; c < dv; c += 32) s += cuda::widen(o[c]) * cuda::widen(g[c]);
   s = warp_sum(s);
   if (lane == 0) delta[row] = s;
+}
+
+// The same for rows of whole, aligned 16-byte chunks (Dv = 64 or 128 in bf16 or f32): Lanes
+// threads per row, each loading 16 bytes of O and dO at a time, so that a warp reads 32 / Lanes
+// rows in full lines. (A warp per row, with two bf16 per lane, read each line in pieces: 82 us
+// for the 4096-token attention benchmark's 33 MB of O and dO, about 4x the bandwidth's time.)
+constexpr int kDeltaThreads = 256;
+template <typename T, int Lanes>
+__global__ void __launch_bounds__(kDeltaThreads)
+    delta_rows_kernel(Heads<const T> out, Heads<const T> gout, int64_t heads, int64_t tq, int64_t rows, int chunks,
+                      compute_t<T>* delta) {
+  using C = compute_t<T>;
+  constexpr int kPerChunk = 16 / sizeof(T);
+  struct alignas(16) Chunk {
+    T v[kPerChunk];
+  };
+  const int64_t row = (static_cast<int64_t>(blockIdx.x) * kDeltaThreads + threadIdx.x) / Lanes;
+  const int sub = static_cast<int>(threadIdx.x) % Lanes;
+  const bool valid = row < rows;  // no early return: the group's lanes shuffle below
+  C s = 0;
+  if (valid) {
+    const int64_t bh = row / tq, i = row - bh * tq;
+    const auto* o = reinterpret_cast<const Chunk*>(out.row(bh / heads, bh % heads, i));
+    const auto* g = reinterpret_cast<const Chunk*>(gout.row(bh / heads, bh % heads, i));
+    for (int c = sub; c < chunks; c += Lanes) {
+      const Chunk x = o[c], y = g[c];
+#pragma unroll
+      for (int e = 0; e < kPerChunk; ++e) s += cuda::widen(x.v[e]) * cuda::widen(y.v[e]);
+    }
+  }
+#pragma unroll
+  for (int offset = Lanes / 2; offset > 0; offset /= 2) s += __shfl_xor_sync(kFull, s, offset);
+  if (valid && sub == 0) delta[row] = s;
+}
+
+// Whether t's [B,H,T,C] rows start on 16 bytes and hold whole 16-byte chunks.
+bool chunked_rows(const Tensor& t) {
+  const auto bytes = static_cast<int64_t>(dtype_size(t.dtype()));
+  bool ok = reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0 && t.size(3) * bytes % 16 == 0;
+  for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) * bytes % 16 == 0);
+  return ok;
 }
 
 // The backward's per-row inputs besides the operands.
@@ -247,13 +289,18 @@ __global__ void __launch_bounds__(kWarps * 32) backward_dkv_kernel(Operands<T> a
 }
 
 // gq = bf16(scale * dq_accum), the tensor-core backward's last step; dq_accum is contiguous
-// [B H, Tq, D], gq any [B,H,Tq,D] layout with unit-stride rows.
-__global__ void dq_finish_kernel(const float* dq_accum, Heads<bf16> gq, int64_t heads, int64_t tq, int64_t d,
-                                 int64_t n, float scale) {
-  for (int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; e < n;
-       e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t c = e % d, i = e / d % tq, bh = e / (d * tq);
-    gq.row(bh / heads, bh % heads, i)[c] = cuda::round_to_bf16(dq_accum[e] * scale);
+// [B H, Tq, D], gq any [B,H,Tq,D] layout with rows on 4 bytes (pair_aligned). A thread converts
+// 4 columns (D is 64 or 128): one 16-byte load, two bf16-pair stores, and the row's position
+// found once per 4 elements, in I (uint32_t where the element count fits).
+template <typename I>
+__global__ void dq_finish_kernel(const float* dq_accum, Heads<bf16> gq, I heads, I tq, I d, I groups, float scale) {
+  for (I q = static_cast<I>(blockIdx.x) * blockDim.x + threadIdx.x; q < groups;
+       q += static_cast<I>(gridDim.x) * blockDim.x) {
+    const I e = q * 4, row = e / d, c = e - row * d, bh = row / tq, i = row - bh * tq;
+    const float4 x = *reinterpret_cast<const float4*>(dq_accum + e);
+    auto* to = reinterpret_cast<__nv_bfloat162*>(gq.row(bh / heads, bh % heads, i) + c);
+    to[0] = __floats2bfloat162_rn(x.x * scale, x.y * scale);
+    to[1] = __floats2bfloat162_rn(x.z * scale, x.w * scale);
   }
 }
 
@@ -349,11 +396,9 @@ void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, c
     return;
   }
   if (cuda::attention::gemm_path(q, k, v)) {
-    // The GEMM path writes contiguous heads. (Writing interleaved heads in place, a GEMM per
-    // batch element, measured slower on GPT-2's TF32 step than this one copy: 69 vs 60 ms.)
-    const Tensor o = contiguous_scratch(out);
-    cuda::attention::gemm_forward(*this, q, k, v, mask, p, o, lse);
-    if (!o.is_same(out)) copy(o, out);
+    // The GEMM path writes out where it lies, whatever its layout (interleaved heads through
+    // per-head pointer arrays, all heads of a chunk in one GEMM; see attention_gemm.cu).
+    cuda::attention::gemm_forward(*this, q, k, v, mask, p, out, lse);
     return;
   }
   check_head_dims(kOp, q, v);
@@ -391,9 +436,23 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
   Tensor delta = empty({bh * tq}, {.dtype = compute, .device = q.device()});
   if (tq > 0) {
     dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
-      delta_kernel<T><<<row_blocks(bh * tq, 1, kOp), kWarps * 32, 0, cuda::stream()>>>(
-          heads_of<const T>(out), heads_of<const T>(gout), q.size(1), tq, bh * tq, static_cast<int>(dv),
-          static_cast<compute_t<T>*>(delta.data_ptr()));
+      const Heads<const T> o = heads_of<const T>(out), g = heads_of<const T>(gout);
+      auto* to = static_cast<compute_t<T>*>(delta.data_ptr());
+      const int64_t rows = bh * tq, chunks = dv * static_cast<int64_t>(sizeof(T)) / 16;
+      if (chunked_rows(out) && chunked_rows(gout) && chunks > 0) {
+        auto launch = [&]<int Lanes>() {
+          const int64_t blocks = (rows * Lanes + kDeltaThreads - 1) / kDeltaThreads;
+          check(blocks <= std::numeric_limits<int32_t>::max(), kOp, ": too many rows (", rows, ")");
+          delta_rows_kernel<T, Lanes><<<static_cast<unsigned>(blocks), kDeltaThreads, 0, cuda::stream()>>>(
+              o, g, q.size(1), tq, rows, static_cast<int>(chunks), to);
+        };
+        if (chunks <= 8) launch.template operator()<8>();
+        else if (chunks <= 16) launch.template operator()<16>();
+        else launch.template operator()<32>();
+      } else {
+        delta_kernel<T><<<row_blocks(rows, 1, kOp), kWarps * 32, 0, cuda::stream()>>>(o, g, q.size(1), tq, rows,
+                                                                                      static_cast<int>(dv), to);
+      }
       CUDA_CHECK_LAUNCH();
     });
   }
@@ -410,23 +469,30 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
            cuda::attention::rules_of(q, k, mask, p), static_cast<float>(p.scale), bh},
           static_cast<int>(d));
     if (dq_accum.numel() > 0) {
-      dq_finish_kernel<<<cuda::grid_for(dq_accum.numel(), 256), 256, 0, cuda::stream()>>>(
-          static_cast<const float*>(dq_accum.data_ptr()), heads_of<bf16>(gq), q.size(1), tq, d, dq_accum.numel(),
-          static_cast<float>(p.scale));
+      const int64_t groups = dq_accum.numel() / 4;  // D is 64 or 128
+      const auto* from = static_cast<const float*>(dq_accum.data_ptr());
+      const unsigned grid = cuda::grid_for(groups, 256);
+      if (dq_accum.numel() <= std::numeric_limits<uint32_t>::max()) {
+        dq_finish_kernel<uint32_t><<<grid, 256, 0, cuda::stream()>>>(
+            from, heads_of<bf16>(gq), static_cast<uint32_t>(q.size(1)), static_cast<uint32_t>(tq),
+            static_cast<uint32_t>(d), static_cast<uint32_t>(groups), static_cast<float>(p.scale));
+      } else {
+        dq_finish_kernel<int64_t><<<grid, 256, 0, cuda::stream()>>>(from, heads_of<bf16>(gq), q.size(1), tq, d,
+                                                                   groups, static_cast<float>(p.scale));
+      }
       CUDA_CHECK_LAUNCH();
     }
     return;
   }
-  // The GEMM path and the CUDA-core kernels write contiguous gradients.
+  // The GEMM path writes the gradients where they lie, whatever their layout (see
+  // attention_gemm.cu); the CUDA-core kernels below write contiguous ones, copied back.
+  if (cuda::attention::gemm_path(q, k, v))
+    return cuda::attention::gemm_backward(*this, q, k, v, mask, gout, lse, delta, p, gq, gk, gv);
   const Tensor dq = contiguous_scratch(gq), dk = contiguous_scratch(gk), dv_ = contiguous_scratch(gv);
   auto copy_back = [&] {
     for (auto [scratch, grad] : {std::pair{&dq, &gq}, std::pair{&dk, &gk}, std::pair{&dv_, &gv}})
       if (!scratch->is_same(*grad)) copy(*scratch, *grad);
   };
-  if (cuda::attention::gemm_path(q, k, v)) {
-    cuda::attention::gemm_backward(*this, q, k, v, mask, gout, lse, delta, p, dq, dk, dv_);
-    return copy_back();
-  }
   check_head_dims(kOp, q, v);
   dispatch_floating(q.dtype(), kOp, [&]<typename T>() {
     const Operands<T> a = operands<T>(q, k, v, mask, p);

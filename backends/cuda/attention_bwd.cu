@@ -13,7 +13,10 @@
 // dS^T = P^T o (dP^T - delta) and accumulates dV += P^T dO and dK += dS^T Q in registers, with
 // P^T and dS^T repacked as A fragments. dS^T goes to shared memory as bf16; after a barrier the
 // warps split the tile's dQ = dS K (16 query rows and D / (W / 4) columns each) and add it into
-// an f32 dQ scratch with float2 atomics (red.global.add.v2.f32).
+// an f32 dQ scratch: staged in shared memory and added by sm_90's bulk reductions
+// (cp.reduce.async.bulk, one per row, issued by the warp's first 16 lanes), or, with
+// EMBER_ATTN_DQ=atomic and in the masks-and-dropout kernel, with float2 atomics
+// (red.global.add.v2.f32) straight from the fragments.
 //
 // Under causal, blocks are launched heaviest first (key tile 0 sees every query tile), and on
 // the diagonal a warp skips the query steps that precede all its keys (every score hidden):
@@ -45,7 +48,8 @@
 //   128m2s  W = 4, M = 2, C = 16   the same in steps of 16 queries: no spill at D = 64, within
 //                                  ~2% of 128m2 on an H200 (D = 128 runs 128)
 // Shared memory: K, V (16 M W x (D+8)), 2 x Q, 2 x dO (64 x (D+8)), dS^T (16 M W x 72), all
-// bf16, and 2 x 2 x 64 f32; opted in once per kernel with cudaFuncSetAttribute.
+// bf16, 2 x 2 x 64 f32, and for the bulk dQ W x 16 x (D / (W / 4) + 8) f32; opted in once per
+// kernel with cudaFuncSetAttribute.
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -58,6 +62,21 @@
 namespace ember::cuda::attention {
 namespace {
 
+// sm_90's bulk reduction: the copy engine adds `bytes` (a multiple of 16) of f32 from shared
+// memory into global memory, both 16-byte aligned. Each thread waits only for the groups it
+// committed itself; the writing threads fence their shared stores into the async proxy first.
+__device__ __forceinline__ void fence_proxy_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void bulk_reduce_add(float* global, const float* shared, uint32_t bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(global),
+               "r"(smem_address(shared)), "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+// The committed reductions have read their shared source (it may be overwritten) ...
+__device__ __forceinline__ void bulk_wait_read() { asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory"); }
+// ... and have completed.
+__device__ __forceinline__ void bulk_wait_all() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
+
 template <int D, int Warps, int MT, int QC>
 struct BackwardShape {
   static constexpr int kThreads = Warps * 32;
@@ -68,11 +87,15 @@ struct BackwardShape {
   static constexpr int kKeyTile = kKeys * kStride;
   static constexpr int kDsStride = kRows + 8;
   static constexpr int kDqCols = D / (Warps / 4);  // dQ columns per warp
+  // The bulk dQ path stages each warp's 16 x kDqCols f32 dQ in shared memory, rows padded by 32
+  // bytes so that the fragments' float2 stores of a half-warp fall in distinct banks.
+  static constexpr int kDqStride = kDqCols + 8;
+  static constexpr size_t kDqStage = static_cast<size_t>(Warps) * 16 * kDqStride * sizeof(float);
   // K and V's A fragments stay in registers where they fit beside the accumulators.
   static constexpr bool kKVInRegs = D == 64 && QC == 64 && MT == 1;
   static constexpr size_t kSmem = (2 * kKeyTile + 4 * kTile + kKeys * kDsStride) * sizeof(__nv_bfloat16) +
                                   4 * kRows * sizeof(float);
-  static_assert(kSmem <= 227 * 1024, "over sm_90's shared memory per block");
+  static_assert(kSmem + kDqStage <= 227 * 1024, "over sm_90's shared memory per block");
   // Blocks per multiprocessor the registers are capped for (65536 / (threads x blocks) each): 8
   // warps stepping 32 queries at D = 64 get 128 registers (2 blocks, a few spilled); otherwise 8
   // warps take up to 255 (1 block), 4 warps up to 255 (2 blocks). The kernel for masks and
@@ -82,7 +105,7 @@ struct BackwardShape {
   static_assert(kRows % QC == 0, "whole query steps per tile");
 };
 
-template <int D, int Warps, int MT, int QC, bool Extras>
+template <int D, int Warps, int MT, int QC, bool Extras, bool Bulk>
 __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warps, MT, QC>::kMinBlocks)
     flash_backward_kernel(FlashBackward a) {
   using S = BackwardShape<D, Warps, MT, QC>;
@@ -98,6 +121,7 @@ __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warp
   __nv_bfloat16* ds_s = g_s + 2 * S::kTile;   // dS^T [key][query]
   float* lse_s = reinterpret_cast<float*>(ds_s + kKeys * S::kDsStride);  // two buffers
   float* delta_s = lse_s + 2 * kRows;                                    // two buffers
+  float* dq_s = delta_s + 2 * kRows;  // Bulk: each warp's dQ stage (16 x kDqStride f32)
 
   const Rules& r = a.rules;
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
@@ -313,14 +337,34 @@ __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warp
             }
           }
         }
+        if constexpr (Bulk) {
+          // The previous tile's reduction has read the stage (each lane waits for its own).
+          bulk_wait_read();
+          __syncwarp();
+          float* stage = dq_s + warp * 16 * S::kDqStride;
 #pragma unroll
-        for (int half = 0; half < 2; ++half) {
-          const int i = i0 + dq_row + g + half * 8;
-          if (i >= tq) continue;
-          float* row = a.dq_accum + (bh * r.tq + i) * D + dq_col + 2 * t;
+          for (int dt = 0; dt < S::kDqCols / 8; ++dt) {
+            *reinterpret_cast<float2*>(stage + g * S::kDqStride + dt * 8 + 2 * t) = make_float2(dq[dt][0], dq[dt][1]);
+            *reinterpret_cast<float2*>(stage + (g + 8) * S::kDqStride + dt * 8 + 2 * t) =
+                make_float2(dq[dt][2], dq[dt][3]);
+          }
+          fence_proxy_async_shared();  // the stores, visible to the bulk copy engine
+          __syncwarp();
+          const int i = i0 + dq_row + lane;
+          if (lane < 16 && i < tq)
+            bulk_reduce_add(a.dq_accum + (bh * r.tq + i) * D + dq_col, stage + lane * S::kDqStride,
+                            S::kDqCols * sizeof(float));
+          bulk_commit();
+        } else {
 #pragma unroll
-          for (int dt = 0; dt < S::kDqCols / 8; ++dt)
-            atomicAdd(reinterpret_cast<float2*>(row + dt * 8), make_float2(dq[dt][2 * half], dq[dt][2 * half + 1]));
+          for (int half = 0; half < 2; ++half) {
+            const int i = i0 + dq_row + g + half * 8;
+            if (i >= tq) continue;
+            float* row = a.dq_accum + (bh * r.tq + i) * D + dq_col + 2 * t;
+#pragma unroll
+            for (int dt = 0; dt < S::kDqCols / 8; ++dt)
+              atomicAdd(reinterpret_cast<float2*>(row + dt * 8), make_float2(dq[dt][2 * half], dq[dt][2 * half + 1]));
+          }
         }
       }
     }
@@ -344,23 +388,43 @@ __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warp
             __floats2bfloat162_rn(dv[mt][dt][2 * half], dv[mt][dt][2 * half + 1]);
       }
     }
+  if constexpr (Bulk) bulk_wait_all();  // the stages stay valid until their reductions complete
+}
+
+// EMBER_ATTN_DQ, read once: how the backward adds dQ into its f32 scratch. "atomic": float2
+// atomics from the fragments (red.global.add.v2.f32); "bulk" (and unset or empty): each warp
+// stages its 16 rows in shared memory and one bulk reduction per row adds them
+// (cp.reduce.async.bulk, sm_90). The kernels for masks and dropout always use atomics.
+bool bulk_dq() {
+  static const bool bulk = [] {
+    const char* e = std::getenv("EMBER_ATTN_DQ");
+    if (e == nullptr || *e == '\0' || std::strcmp(e, "bulk") == 0) return true;
+    if (std::strcmp(e, "atomic") == 0) return false;
+    fail("EMBER_ATTN_DQ: unknown choice '", e, "' (atomic or bulk)");
+  }();
+  return bulk;
 }
 
 template <int D, int Warps, int MT, int QC>
 void launch_backward(const FlashBackward& a) {
   using S = BackwardShape<D, Warps, MT, QC>;
+  constexpr auto kAtomic = flash_backward_kernel<D, Warps, MT, QC, false, false>;
+  constexpr auto kBulk = flash_backward_kernel<D, Warps, MT, QC, false, true>;
+  constexpr auto kExtras = flash_backward_kernel<D, Warps, MT, QC, true, false>;
   // The shared-memory opt-in, once per kernel (the backend drives one device).
-  static const bool opted_in = [] {
-    for (auto kernel : {flash_backward_kernel<D, Warps, MT, QC, false>, flash_backward_kernel<D, Warps, MT, QC, true>})
+  static const bool opted_in = [&] {
+    for (auto kernel : {kAtomic, kExtras})
       CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(S::kSmem)));
+    CUDA_CHECK(cudaFuncSetAttribute(kBulk, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(S::kSmem + S::kDqStage)));
     return true;
   }();
   (void)opted_in;
   const int64_t blocks = (a.rules.tk + S::kKeys - 1) / S::kKeys * a.bh;
   check(blocks <= std::numeric_limits<int32_t>::max(), "attention_backward: too many key tiles (", blocks, ")");
-  const auto kernel = a.rules.mask != nullptr || a.rules.dropout ? flash_backward_kernel<D, Warps, MT, QC, true>
-                                                                 : flash_backward_kernel<D, Warps, MT, QC, false>;
-  kernel<<<static_cast<unsigned>(blocks), S::kThreads, S::kSmem, stream()>>>(a);
+  const bool extras = a.rules.mask != nullptr || a.rules.dropout, bulk = !extras && bulk_dq();
+  const auto kernel = extras ? kExtras : bulk ? kBulk : kAtomic;
+  kernel<<<static_cast<unsigned>(blocks), S::kThreads, S::kSmem + (bulk ? S::kDqStage : 0), stream()>>>(a);
   CUDA_CHECK_LAUNCH();
 }
 

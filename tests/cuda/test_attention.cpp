@@ -1,8 +1,10 @@
 // CUDA vs CPU on fused attention, forward (out, lse) and backward (gq, gk, gv): f32, f64 and
 // bf16; causal or not; a broadcast mask with an empty row; dropout; Tq != Tk; lengths that are
 // not multiples of the 64-row tiles; head dims 64 and 128 (bf16's tensor-core path) and odd
-// ones; [B,T,H,D] buffers viewed as [B,H,T,D]. Then the autograd op on both devices and an f64
-// gradcheck on the GPU.
+// ones; [B,T,H,D] buffers viewed as [B,H,T,D] (interleaved heads) for inputs and outputs alike,
+// which f32 / f64 reach in place through per-head pointer arrays, and rows off 16 bytes, which
+// they copy; score rows on both sides of the softmax's register bound (1024 keys). Then the
+// autograd op on both devices and an f64 gradcheck on the GPU.
 //
 // The fair reference for bf16 is the CPU computing in f32 on the same bf16 values (widened
 // exactly): the GPU is then off only by its own bf16 steps, the rounding of its outputs and,
@@ -27,18 +29,22 @@ struct Case {
   int64_t batch, heads, tq, tk, d, dv;
   bool causal = false, mask = false, strided = false;
   double dropout = 0;
+  // Interleaved heads whose rows start one element into [B,T,H,C + 1] buffers: rows off 16
+  // bytes, which the GEMM path's pointer arrays do not take.
+  bool padded = false;
 };
 
 std::string describe(const Case& c, DType dtype) {
   std::ostringstream s;
   s << dtype_name(dtype) << " B" << c.batch << " H" << c.heads << " Tq" << c.tq << " Tk" << c.tk << " D" << c.d
     << " Dv" << c.dv << (c.causal ? " causal" : "") << (c.mask ? " mask" : "") << (c.strided ? " strided" : "")
-    << (c.dropout > 0 ? " dropout" : "");
+    << (c.padded ? " padded" : "") << (c.dropout > 0 ? " dropout" : "");
   return s.str();
 }
 
 // A random [B,H,T,C] operand, optionally the [B,T,H,C]-buffer view attention heads come in.
 Tensor operand(const Case& c, int64_t t, int64_t cols, DType dtype) {
+  if (c.padded) return detach(transpose(narrow(random({c.batch, t, c.heads, cols + 1}, dtype), 3, 1, cols), 1, 2));
   if (!c.strided) return random({c.batch, c.heads, t, cols}, dtype);
   return detach(transpose(random({c.batch, t, c.heads, cols}, dtype), 1, 2));
 }
@@ -46,6 +52,9 @@ Tensor operand(const Case& c, int64_t t, int64_t cols, DType dtype) {
 // A new [B,H,T,C] output in the layout of the case's operands: for strided cases interleaved
 // ([B,T,H,C] memory seen transposed), as the autograd op allocates outputs for such heads.
 Tensor output(const Case& c, int64_t t, int64_t cols, DType dtype, Device device) {
+  if (c.padded)
+    return transpose(narrow(empty({c.batch, t, c.heads, cols + 1}, {.dtype = dtype, .device = device}), 3, 1, cols),
+                     1, 2);
   if (!c.strided) return empty({c.batch, c.heads, t, cols}, {.dtype = dtype, .device = device});
   return transpose(empty({c.batch, t, c.heads, cols}, {.dtype = dtype, .device = device}), 1, 2);
 }
@@ -112,7 +121,7 @@ void check_case(const Case& c, DType dtype) {
   const DType ref = dtype == DType::BF16 ? DType::F32 : dtype;
   const DType lse_dtype = dtype == DType::F64 ? DType::F64 : DType::F32;
   const Tensor q = operand(c, c.tq, c.d, dtype), k = operand(c, c.tk, c.d, dtype), v = operand(c, c.tk, c.dv, dtype);
-  const Tensor gout = random({c.batch, c.heads, c.tq, c.dv}, dtype);
+  const Tensor gout = operand(c, c.tq, c.dv, dtype);  // interleaved too, as a linear layer's gradient comes
   const Tensor mask = c.mask ? broadcast_mask(c) : Tensor{};
   Backend::AttentionParams p;
   p.scale = 1 / std::sqrt(static_cast<double>(c.d));
@@ -212,6 +221,46 @@ TEST_F(CudaTest, AttentionStridedHeads) {
       check_case({.batch = 1, .heads = 2, .tq = 70, .tk = 40, .d = 128, .dv = 128, .causal = causal, .strided = true},
                  dtype);
       check_case({.batch = 2, .heads = 2, .tq = 37, .tk = 37, .d = 40, .dv = 40, .causal = causal, .strided = true},
+                 dtype);
+    }
+}
+
+// f32 and f64 with interleaved heads in and out ([B,T,H,D] buffers seen as [B,H,T,D], B and H
+// above 1, so no single stride steps through the heads): the GEMM path reads and writes them in
+// place through per-head pointer arrays. Masks, dropout, Tk != Tq, D != Dv; score rows up to
+// 1024 keys (the softmax keeps them in registers) and longer (two passes over memory); rows off
+// 16 bytes (padded: those heads are copied, and the outputs computed in contiguous scratch).
+TEST_F(CudaTest, AttentionInterleavedHeadsInPlace) {
+  for (DType dtype : {DType::F32, DType::F64})
+    for (bool causal : {false, true}) {
+      check_case({.batch = 2, .heads = 3, .tq = 100, .tk = 130, .d = 64, .dv = 64, .causal = causal, .mask = true,
+                  .strided = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 130, .tk = 97, .d = 64, .dv = 64, .causal = causal, .strided = true,
+                  .dropout = 0.3},
+                 dtype);
+      check_case({.batch = 3, .heads = 2, .tq = 45, .tk = 45, .d = 40, .dv = 24, .causal = causal, .mask = true,
+                  .strided = true, .dropout = 0.2},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 37, .tk = 200, .d = 40, .dv = 24, .causal = causal, .strided = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 200, .tk = 37, .d = 24, .dv = 40, .causal = causal, .strided = true},
+                 dtype);
+      // Rows of exactly the register bound, and one key past it.
+      check_case({.batch = 2, .heads = 2, .tq = 40, .tk = 1024, .d = 32, .dv = 32, .causal = causal, .mask = true,
+                  .strided = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 40, .tk = 1025, .d = 32, .dv = 32, .causal = causal, .strided = true,
+                  .dropout = 0.1},
+                 dtype);
+      // T > 1024: under causal the first chunks' rows fit in registers, the last ones do not.
+      check_case({.batch = 2, .heads = 2, .tq = 1100, .tk = 1100, .d = 32, .dv = 32, .causal = causal, .strided = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 3, .tq = 70, .tk = 90, .d = 40, .dv = 24, .causal = causal, .mask = true,
+                  .padded = true},
+                 dtype);
+      check_case({.batch = 2, .heads = 2, .tq = 64, .tk = 64, .d = 64, .dv = 64, .causal = causal, .dropout = 0.3,
+                  .padded = true},
                  dtype);
     }
 }
