@@ -1,5 +1,8 @@
 #include "autograd/fft_conv.h"
 
+#include <memory>
+
+#include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 
@@ -28,17 +31,21 @@ void check_operands(const Tensor& u, const Tensor& k, const Tensor& D) {
 Tensor fft_conv(const Tensor& u, const Tensor& k, const Tensor& D) {
   check_operands(u, k, D);
   Tensor y = kernels::empty_like(u, u.shape());
-  backend_for(u.device()).fft_conv(u, k, D, y);
   const bool need_u = u.requires_grad(), need_k = k.requires_grad(), need_d = D.defined() && D.requires_grad();
+  // The transforms of u and k the backend kept (if any), reused by the backward, and only when
+  // one will run: gradients recorded, not under no_grad.
+  auto spectra = std::make_shared<Backend::FftSpectra>();
+  const bool keep = grad_enabled() && (need_u || need_k || need_d);
+  backend_for(u.device()).fft_conv(u, k, D, y, keep ? spectra.get() : nullptr);
   // du needs k and D; dk and dD need u.
   return record(kOp, y, {u, k, D},
                 [su = Saved(need_k || need_d ? u : Tensor(), kOp), sk = Saved(k, kOp),
-                 sd = Saved(need_u ? D : Tensor(), kOp), need_u, need_k, need_d](const Tensor& g) {
+                 sd = Saved(need_u ? D : Tensor(), kOp), spectra, need_u, need_k, need_d](const Tensor& g) {
                   const Tensor uv = su.get(), kv = sk.get(), dv = sd.get();
                   Tensor gu = need_u ? kernels::empty_like(g, g.shape()) : Tensor();
                   Tensor gk = need_k ? kernels::empty_like(g, kv.shape()) : Tensor();
                   Tensor gd = need_d ? kernels::empty_like(g, {kv.size(0)}) : Tensor();
-                  backend_for(g.device()).fft_conv_backward(g, uv, kv, dv, gu, gk, gd);
+                  backend_for(g.device()).fft_conv_backward(g, uv, kv, dv, gu, gk, gd, spectra.get());
                   return std::vector<Tensor>{gu, gk, gd};
                 });
 }

@@ -168,12 +168,21 @@ class Backend {
   // FFT long convolution
   // Causal convolution along the last dim of u [B,C,L] with per-channel filters k [C,K], K <= L,
   // plus a skip term D [C] (undefined = none): y[b,c,t] = sum_{s<=t, s<K} k[c,s] u[b,c,t-s] + D[c] u[b,c,t],
-  // y [B,C,L]. Computed through FFTs of a length >= L + K - 1, so any L works.
-  virtual void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) = 0;
+  // y [B,C,L]. Computed through FFTs of a length >= L + K - 1, so any L works. With `keep`, a
+  // backend may leave there the transforms of u and k it computed, in its own layout, for
+  // fft_conv_backward to reuse instead of transforming u and k again (the CUDA backend does; the
+  // CPU backend keeps none). They cost memory: about one copy of u and of k each, in complex.
+  struct FftSpectra {
+    Tensor u, k;  // undefined: not kept
+  };
+  virtual void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y,
+                        FftSpectra* keep = nullptr) = 0;
   // The gradients given gy [B,C,L], each written only when defined: gu [B,C,L] (gy correlated with
   // k, plus D gy), gk [C,K] (gy correlated with u, summed over the batch), gd [C] (sum of gy u).
+  // `kept`: what fft_conv kept for these u and k (read only, so a backward may run twice).
   virtual void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d,
-                                 const Tensor& gu, const Tensor& gk, const Tensor& gd) = 0;
+                                 const Tensor& gu, const Tensor& gk, const Tensor& gd,
+                                 const FftSpectra* kept = nullptr) = 0;
 };
 
 // The backend for a device (throws if this build has none for it).

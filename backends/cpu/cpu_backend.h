@@ -53,9 +53,10 @@ class CpuBackend final : public Backend {
                           const Tensor& gk, const Tensor& gv) override;
 
   // FFT long convolution
-  void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) override;  // fft_conv.cpp
+  // fft_conv.cpp; keeps no spectra (each backward transforms again)
+  void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y, FftSpectra* keep) override;
   void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& gu,
-                         const Tensor& gk, const Tensor& gd) override;
+                         const Tensor& gk, const Tensor& gd, const FftSpectra* kept) override;
 };
 
 }  // namespace ember

@@ -342,12 +342,12 @@ void backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& 
 
 }  // namespace
 
-void CpuBackend::fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) {
+void CpuBackend::fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y, FftSpectra* /*keep*/) {
   dispatch_floating(u.dtype(), "fft_conv", [&]<typename T>() { forward<T>(u, k, d, y); });
 }
 
 void CpuBackend::fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d,
-                                   const Tensor& gu, const Tensor& gk, const Tensor& gd) {
+                                   const Tensor& gu, const Tensor& gk, const Tensor& gd, const FftSpectra* /*kept*/) {
   dispatch_floating(gy.dtype(), "fft_conv_backward", [&]<typename T>() { backward<T>(gy, u, k, d, gu, gk, gd); });
 }
 

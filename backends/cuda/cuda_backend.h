@@ -50,10 +50,10 @@ class CudaBackend final : public Backend {
   void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const Tensor& gx) override;
   void avg_pool2d(const Tensor& x, const Pool2dParams& p, const Tensor& y) override;
   void avg_pool2d_backward(const Tensor& gy, const Pool2dParams& p, const Tensor& gx) override;
-  // FFT long convolution: fft_conv.cu (cuFFT, plans in fft_plan.cpp)
-  void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y) override;
+  // FFT long convolution: fft_conv.cu (cuFFT, plans in fft_plan.cpp); keeps the padded spectra
+  void fft_conv(const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& y, FftSpectra* keep) override;
   void fft_conv_backward(const Tensor& gy, const Tensor& u, const Tensor& k, const Tensor& d, const Tensor& gu,
-                         const Tensor& gk, const Tensor& gd) override;
+                         const Tensor& gk, const Tensor& gd, const FftSpectra* kept) override;
 };
 
 namespace cuda {

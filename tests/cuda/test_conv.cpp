@@ -32,9 +32,22 @@ using PoolParams = Backend::Pool2dParams;
 
 const DType kFloating[] = {DType::F32, DType::F64, DType::BF16};
 
-// A random operand, contiguous or with its last two dims transposed in memory.
+// How an operand lies in memory: contiguous, its last two dims transposed, or channels-last
+// ([N,H,W,C] memory: channel stride 1, as the Hyena operator's transposed projection).
+enum class Memory { Dense, Transposed, ChannelsLast };
+
+Both operand(const Shape& shape, DType dtype, Memory memory) {
+  switch (memory) {
+    case Memory::Dense: return both(random(shape, dtype));
+    case Memory::Transposed: return both(random_transposed(shape, dtype));
+    case Memory::ChannelsLast:
+      return both(detach(permute(random({shape[0], shape[2], shape[3], shape[1]}, dtype), {0, 3, 1, 2})));
+  }
+  return {};
+}
+
 Both operand(const Shape& shape, DType dtype, bool strided) {
-  return both(strided ? random_transposed(shape, dtype) : random(shape, dtype));
+  return operand(shape, dtype, strided ? Memory::Transposed : Memory::Dense);
 }
 
 struct ConvCase {
@@ -58,6 +71,10 @@ const ConvCase kConvCases[] = {
     {"depthwise conv1d, Hyena's short filter", 2, 12, 1, 3000, 12, 1, 3, {.pad_w = 2, .groups = 12}, true, true},
     {"depthwise conv1d, long rows (several weight slices)", 1, 4, 1, 12000, 4, 1, 3,
      {.pad_w = 1, .dilation_w = 3, .groups = 4}, true, false},
+    {"depthwise conv1d, 40 channels, odd length (tiled)", 2, 40, 1, 1001, 40, 1, 3, {.pad_w = 2, .groups = 40}, true,
+     false},
+    {"depthwise 3x3, stride 2, 20 channels, wide rows (tiled)", 2, 20, 5, 131, 20, 3, 3,
+     {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1, .dilation_h = 2, .groups = 20}, true, true},
     {"1x1, stride 3", 2, 8, 5, 5, 3, 1, 1, {.stride_h = 3, .stride_w = 3}, true, true},
     {"16 -> 32 channels", 4, 16, 12, 12, 32, 3, 3, {.pad_h = 1, .pad_w = 1}, true, false},
 };
@@ -66,21 +83,22 @@ int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_
   return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
 }
 
-// Every conv primitive on both backends, each pass from the same inputs.
-void expect_conv_parity(const ConvCase& c, DType dtype) {
+// Every conv primitive on both backends, each pass from the same inputs; x and gy laid out as
+// given (w transposed where the case is strided).
+void expect_conv_parity(const ConvCase& c, DType dtype, Memory x_memory, Memory gy_memory) {
   SCOPED_TRACE(std::string(c.name) + " " + dtype_name(dtype));
   const ConvParams& p = c.p;
   const Shape xs{c.N, c.C, c.H, c.W}, ws{c.O, c.C / p.groups, c.KH, c.KW};
   const Shape ys{c.N, c.O, out_size(c.H, c.KH, p.stride_h, p.pad_h, p.dilation_h),
                  out_size(c.W, c.KW, p.stride_w, p.pad_w, p.dilation_w)};
-  Both x = operand(xs, dtype, c.strided), w = operand(ws, dtype, c.strided);
+  Both x = operand(xs, dtype, x_memory), w = operand(ws, dtype, c.strided);
   Both bias = c.bias ? both(random({c.O}, dtype)) : Both{};
   Both y = empty_both(ys, dtype);
   on_both([&](Backend& b, bool g) { b.conv2d(x.on(g), w.on(g), bias.on(g), p, y.on(g)); });
   const double tol = tolerance(dtype);
   EXPECT_TRUE(close(y, tol, std::sqrt(static_cast<double>(ws[1] * c.KH * c.KW)))) << "forward";
 
-  Both gy = operand(ys, dtype, c.strided), gx = empty_both(xs, dtype);
+  Both gy = operand(ys, dtype, gy_memory), gx = empty_both(xs, dtype);
   on_both([&](Backend& b, bool g) { b.conv2d_backward_data(gy.on(g), w.on(g), p, gx.on(g)); });
   EXPECT_TRUE(close(gx, tol, std::sqrt(static_cast<double>(c.O / p.groups * c.KH * c.KW)))) << "backward data";
 
@@ -93,9 +111,39 @@ void expect_conv_parity(const ConvCase& c, DType dtype) {
   }
 }
 
+void expect_conv_parity(const ConvCase& c, DType dtype) {
+  const Memory memory = c.strided ? Memory::Transposed : Memory::Dense;
+  expect_conv_parity(c, dtype, memory, memory);
+}
+
 TEST_F(CudaTest, Conv2dForwardAndBackwardOverGeometries) {
   for (DType dtype : kFloating)
     for (const ConvCase& c : kConvCases) expect_conv_parity(c, dtype);
+}
+
+// Depthwise convolutions of a channels-last x (channel stride 1: the Hyena operator's short
+// filter runs on a transposed view of its [B, L, 3d] projection) over rows of 32 outputs or more
+// and 16 channels or more take the tiled kernels that read along channels; gy contiguous (as
+// Hyena's) or channels-last too. Channel counts and lengths that are not multiples of the
+// 32 x 64 tile, a 2-d kernel with stride and dilation, and rows long enough for several weight
+// slices; the last case has 12 channels, below the tiles, for the per-output kernels.
+TEST_F(CudaTest, DepthwiseConvOfChannelsLastInputs) {
+  const ConvCase cases[] = {
+      {"Hyena's short filter: kernel 3, padding 2, 40 channels, odd length", 2, 40, 1, 1001, 40, 1, 3,
+       {.pad_w = 2, .groups = 40}, true, false},
+      {"3x3, stride 2, dilation (2, 1), 20 channels", 2, 20, 7, 131, 20, 3, 3,
+       {.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1, .dilation_h = 2, .groups = 20}, true, false},
+      {"kernel 5, dilation 2, 33 channels, several weight slices", 1, 33, 1, 12001, 33, 1, 5,
+       {.pad_w = 4, .dilation_w = 2, .groups = 33}, false, false},
+      {"kernel 3, padding 2, 12 channels (per-output kernels)", 2, 12, 1, 301, 12, 1, 3, {.pad_w = 2, .groups = 12},
+       true, false},
+  };
+  for (DType dtype : kFloating)
+    for (const ConvCase& c : cases)
+      for (Memory gy_memory : {Memory::Dense, Memory::ChannelsLast}) {
+        SCOPED_TRACE(gy_memory == Memory::Dense ? "gy contiguous" : "gy channels-last");
+        expect_conv_parity(c, dtype, Memory::ChannelsLast, gy_memory);
+      }
 }
 
 // Five 1280 x 1280 images of 2 channels with a 3x3 kernel need 65 to 260 MB of scratch each

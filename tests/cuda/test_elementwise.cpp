@@ -188,6 +188,44 @@ TEST_F(CudaTest, CopyFromAPermutedViewOfManyOddDims) {
   }
 }
 
+// Operands that disagree on their fastest dim (a transposed view against a contiguous one, as
+// the Hyena operator's gradients are) take the tiled walk: 32 x 32 tiles over rank-2 and rank-3
+// shapes whose sizes are not multiples of the tile, a batch dim outside or between the tiled
+// dims, a transposed output, and a shape of about a thousand tiles. Every op computes its
+// elements exactly as the CPU does (tanh up to libm).
+TEST_F(CudaTest, TiledWalkOverOperandsTransposedAgainstEachOther) {
+  struct Case {
+    Shape memory;                // the operand's shape in memory order
+    std::vector<int64_t> order;  // the permutation that gives the view
+  };
+  const Case cases[] = {{{70, 37}, {1, 0}},          {{3, 33, 45}, {0, 2, 1}}, {{33, 3, 45}, {2, 1, 0}},
+                        {{1283, 777}, {1, 0}}, {{17, 16}, {1, 0}}};
+  for (const Case& c : cases) {
+    for (DType dtype : {DType::F32, DType::BF16, DType::F64, DType::I64}) {
+      Both a = both(detach(permute(random(c.memory, dtype), c.order)));
+      const Shape shape = a.cpu.shape();
+      SCOPED_TRACE(::testing::Message() << shape << " " << dtype);
+      Both b = both(random(shape, dtype)), cond = both(random(shape, DType::Bool)), out = empty_both(shape, dtype);
+      on_both([&](Backend& be, bool g) { be.binary(BinaryOp::Mul, a.on(g), b.on(g), out.on(g)); });
+      EXPECT_TRUE(close(out, 0)) << "mul";
+      on_both([&](Backend& be, bool g) { be.binary(BinaryOp::Sub, b.on(g), a.on(g), out.on(g)); });
+      EXPECT_TRUE(close(out, 0)) << "sub, transposed second";
+      on_both([&](Backend& be, bool g) { be.copy(a.on(g), out.on(g)); });
+      EXPECT_TRUE(close(out, 0)) << "copy";
+      on_both([&](Backend& be, bool g) { be.where(cond.on(g), a.on(g), b.on(g), out.on(g)); });
+      EXPECT_TRUE(close(out, 0)) << "where";
+      if (dtype != DType::I64) {
+        on_both([&](Backend& be, bool g) { be.unary(UnaryOp::Tanh, a.on(g), out.on(g)); });
+        EXPECT_TRUE(close(out, tolerance(dtype))) << "tanh";
+      }
+      // A contiguous source into a destination laid out as a: the output is the transposed side.
+      Both dst = both(detach(permute(zeros(c.memory, {.dtype = dtype}), c.order)));
+      on_both([&](Backend& be, bool g) { be.copy(b.on(g), dst.on(g)); });
+      EXPECT_TRUE(close(dst, 0)) << "copy into a transposed destination";
+    }
+  }
+}
+
 TEST_F(CudaTest, LargeContiguousMapsCoverEveryElement) {
   Both x = both(random({3, 1 << 20}, DType::F32)), out = empty_both({3, 1 << 20}, DType::F32);
   on_both([&](Backend& b, bool g) { b.unary(UnaryOp::Tanh, x.on(g), out.on(g)); });

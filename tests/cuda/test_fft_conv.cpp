@@ -1,7 +1,7 @@
 // The FFT long convolution on CUDA (cuFFT) against the CPU backend (FFTW): forward and every
 // subset of the backward's gradients for f32, f64 and bf16 over lengths from 1 to 4096 (padded
 // FFT lengths with factors 2, 3, 5 and 7), with and without the skip term; strided and
-// transposed operands; the autograd op; an f64 gradient check on the GPU; and the Hyena
+// transposed operands; the spectra the forward keeps for the backward; the autograd op; an f64 gradient check on the GPU; and the Hyena
 // operator module on both devices.
 #include <cmath>
 #include <sstream>
@@ -41,18 +41,26 @@ void expect_parity(const Both& u, const Both& k, const Both& d, const Both& gy) 
   trace << dtype << " u " << u.cpu.shape() << " k " << k.cpu.shape() << (d.cpu.defined() ? " with D" : " without D");
   SCOPED_TRACE(trace.str());
 
+  // The GPU keeps its spectra of u and k; every backward runs once transforming u and k again
+  // and once reusing them (read only: the gradient subsets run one after another on them).
   Both y = empty_both(u.cpu.shape(), dtype);
-  on_both([&](Backend& be, bool g) { be.fft_conv(u.on(g), k.on(g), d.on(g), y.on(g)); });
+  Backend::FftSpectra spectra;
+  on_both([&](Backend& be, bool g) { be.fft_conv(u.on(g), k.on(g), d.on(g), y.on(g), g ? &spectra : nullptr); });
   EXPECT_TRUE(close(y, rtol, conv_scale)) << "y";
+  EXPECT_TRUE(spectra.u.defined() && spectra.k.defined()) << "the CUDA backend keeps both spectra";
 
-  for (int mask = 1; mask < 8; ++mask) {
-    SCOPED_TRACE("gradients mask " + std::to_string(mask) + " (1 gu, 2 gk, 4 gd)");
+  for (int run = 0; run < 16; ++run) {
+    const int mask = run % 8;
+    const bool reuse = run >= 8;
+    if (mask == 0) continue;
+    SCOPED_TRACE("gradients mask " + std::to_string(mask) + " (1 gu, 2 gk, 4 gd)" + (reuse ? ", kept spectra" : ""));
     const Both none{};
     const Both gu = mask & 1 ? empty_both(u.cpu.shape(), dtype) : none;
     const Both gk = mask & 2 ? empty_both(k.cpu.shape(), dtype) : none;
     const Both gd = mask & 4 ? empty_both({channels}, dtype) : none;
     on_both([&](Backend& be, bool g) {
-      be.fft_conv_backward(gy.on(g), u.on(g), k.on(g), d.on(g), gu.on(g), gk.on(g), gd.on(g));
+      be.fft_conv_backward(gy.on(g), u.on(g), k.on(g), d.on(g), gu.on(g), gk.on(g), gd.on(g),
+                           g && reuse ? &spectra : nullptr);
     });
     if (mask & 1) {
       EXPECT_TRUE(close(gu, rtol, conv_scale)) << "gu";
@@ -109,6 +117,13 @@ TEST_F(CudaTest, FftConvReturnsItsScratchMemoryToThePool) {
   const size_t before = allocator_for(kGpu).bytes_in_use();
   be.fft_conv(u, k, d, y);
   be.fft_conv_backward(y, u, k, d, gu, gk, gd);
+  EXPECT_EQ(allocator_for(kGpu).bytes_in_use(), before);
+  {  // kept spectra hold their memory until they go
+    Backend::FftSpectra spectra;
+    be.fft_conv(u, k, d, y, &spectra);
+    EXPECT_GT(allocator_for(kGpu).bytes_in_use(), before);
+    be.fft_conv_backward(y, u, k, d, gu, gk, gd, &spectra);
+  }
   EXPECT_EQ(allocator_for(kGpu).bytes_in_use(), before);
 }
 
