@@ -34,7 +34,7 @@
 // 128 keys per block the atomics per product are half those of 64.
 //
 // Shapes (EMBER_ATTN_BWD = keys per block, with W warps of M key tiles stepping C queries; read
-// once per process; unset or empty: the default, 128m2s; an unknown name throws):
+// once per process; unset or empty: the default, 128m2; an unknown name throws):
 //   64      W = 4, M = 1, C = 64   the original shape
 //   128     W = 8, M = 1, C = 32   half the dQ atomics and Q / dO traffic per product; two
 //                                  blocks per multiprocessor at D = 64 (128 registers, spilling
@@ -44,9 +44,12 @@
 //   128m2   W = 4, M = 2, C = 32   each Q / dO fragment feeds two key tiles: a third less
 //                                  ldmatrix per product; two blocks of 4 warps per
 //                                  multiprocessor. D = 64 only (dK and dV of 32 keys at
-//                                  D = 128 would not fit in registers): D = 128 runs 128
-//   128m2s  W = 4, M = 2, C = 16   the same in steps of 16 queries: no spill at D = 64, within
-//                                  ~2% of 128m2 on an H200 (D = 128 runs 128)
+//                                  D = 128 would not fit in registers): D = 128 runs 128.
+//                                  With the bulk dQ, the fastest on an H200 (causal, B H = 16
+//                                  or 64: T = 4k 1.77 ms, 16k 6.46 ms, against 1.83 / 6.61 for
+//                                  128m2s and 2.09 / 7.64 for 128), spilling ~50 bytes
+//   128m2s  W = 4, M = 2, C = 16   the same in steps of 16 queries: no spill at D = 64; the
+//                                  default before the bulk dQ (D = 128 runs 128)
 // Shared memory: K, V (16 M W x (D+8)), 2 x Q, 2 x dO (64 x (D+8)), dS^T (16 M W x 72), all
 // bf16, 2 x 2 x 64 f32, and for the bulk dQ W x 16 x (D / (W / 4) + 8) f32; opted in once per
 // kernel with cudaFuncSetAttribute.
@@ -440,7 +443,7 @@ constexpr BackwardConfig kBackwardConfigs[] = {
     {"128m2", launch_backward<64, 4, 2, 32>, launch_backward<128, 8, 1, 32>},
     {"128m2s", launch_backward<64, 4, 2, 16>, launch_backward<128, 8, 1, 32>},
 };
-constexpr int kDefault64 = 4, kDefault128 = 4;  // 128m2s (at D = 128: 128)
+constexpr int kDefault64 = 3, kDefault128 = 3;  // 128m2 (at D = 128: 128)
 
 // EMBER_ATTN_BWD, read once: the index of its shape, or -1 when unset or empty.
 int backward_choice() {
