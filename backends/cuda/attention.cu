@@ -199,14 +199,6 @@ __global__ void __launch_bounds__(kDeltaThreads)
   if (valid && sub == 0) delta[row] = s;
 }
 
-// Whether t's [B,H,T,C] rows start on 16 bytes and hold whole 16-byte chunks.
-bool chunked_rows(const Tensor& t) {
-  const auto bytes = static_cast<int64_t>(dtype_size(t.dtype()));
-  bool ok = reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0 && t.size(3) * bytes % 16 == 0;
-  for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) * bytes % 16 == 0);
-  return ok;
-}
-
 // The backward's per-row inputs besides the operands.
 template <typename T>
 struct RowGrads {
@@ -338,12 +330,18 @@ void check_head_dims(const char* op, const Tensor& q, const Tensor& v) {
         " on CUDA, got q ", q.shape(), " and v ", v.shape());
 }
 
-// The layout the tensor-core kernels read: rows of 64 or 128 bf16 starting on 16 bytes.
+// Whether t's [B,H,T,C] rows all start on 16 bytes: the layout the tensor-core kernels read
+// (rows of 64 or 128 bf16).
 bool aligned_rows(const Tensor& t) {
-  const auto address = reinterpret_cast<uintptr_t>(t.data_ptr());
-  bool ok = address % 16 == 0;
-  for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) % 8 == 0);
+  const auto bytes = static_cast<int64_t>(dtype_size(t.dtype()));
+  bool ok = reinterpret_cast<uintptr_t>(t.data_ptr()) % 16 == 0;
+  for (int64_t d = 0; d < 3; ++d) ok = ok && (t.size(d) <= 1 || t.stride(d) * bytes % 16 == 0);
   return ok;
+}
+
+// ... and hold whole 16-byte chunks (delta_rows_kernel's loads).
+bool chunked_rows(const Tensor& t) {
+  return aligned_rows(t) && t.size(3) * static_cast<int64_t>(dtype_size(t.dtype())) % 16 == 0;
 }
 
 // The tensor-core kernels store outputs as bf16 pairs: every row starts on 4 bytes.

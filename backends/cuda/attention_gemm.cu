@@ -49,7 +49,6 @@
 #include <limits>
 #include <optional>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "backends/cuda/attention_common.cuh"
@@ -392,24 +391,6 @@ class Batches {
   Tensor table_;
 };
 
-// t = 0: one memset where t's elements fill their span without gaps (contiguous, or permuted as
-// interleaved heads are), else a strided fill.
-void zero(Backend& backend, const Tensor& t) {
-  if (t.numel() == 0) return;
-  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that step
-  for (int64_t d = 0; d < t.dim(); ++d)
-    if (t.size(d) > 1) dims.emplace_back(t.stride(d), t.size(d));
-  std::sort(dims.begin(), dims.end());
-  int64_t span = 1;
-  bool dense = true;
-  for (const auto& [stride, size] : dims) {
-    dense = dense && stride == span;
-    span *= size;
-  }
-  if (!dense) return backend.fill(t, 0);
-  CUDA_CHECK(cudaMemsetAsync(t.data_ptr(), 0, static_cast<size_t>(t.numel()) * dtype_size(t.dtype()), cuda::stream()));
-}
-
 // ---- row kernels: a warp per score row ----
 
 // The score row a warp owns: chunk row `row`, head bh, query i.
@@ -616,8 +597,8 @@ void backward(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& 
   const int64_t bh = q.size(0) * q.size(1), d = q.size(3), dv = v.size(3);
   if (bh == 0) return;
   if (r.tq == 0) {  // no query sees a key
-    zero(backend, gk);
-    zero(backend, gv);
+    backend.fill(gk, 0);
+    backend.fill(gv, 0);
     return;
   }
   const T scale = static_cast<T>(p.scale);
@@ -627,8 +608,8 @@ void backward(Backend& backend, const Tensor& q, const Tensor& k, const Tensor& 
             gvi = tensors.add(gv, true, false);
   const bool pointers = tensors.settle();
   // gk and gv sum over the chunks; keys no query sees (causal with Tk > Tq) keep their zeros.
-  zero(backend, tensors.tensor(gki));
-  zero(backend, tensors.tensor(gvi));
+  backend.fill(tensors.tensor(gki), 0);  // a memset where they fill their span (interleaved heads do)
+  backend.fill(tensors.tensor(gvi), 0);
   const Plan plan = plan_chunks(r, bh, sizeof(T), pointers ? kMaxPointers / kMaxSlots : bh);
   const Tensor buffers = empty({2 * plan.scores()}, {.dtype = q.dtype(), .device = q.device()});
   T* s = static_cast<T*>(buffers.data_ptr());

@@ -1,7 +1,10 @@
 // Copies with dtype conversion, fills, and uniform random numbers (the CPU's Philox stream:
 // element i of (key, offset) is the same number on either device).
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "backends/cuda/check.h"
 #include "backends/cuda/context.h"
@@ -45,6 +48,21 @@ struct UniformFn {
   }
 };
 
+// Whether t's elements fill the span from its first element without gaps or overlaps, in any
+// order of dims (contiguous, or permuted as interleaved attention heads are).
+bool fills_its_span(const Tensor& t) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that step
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.size(d) > 1) dims.emplace_back(t.stride(d), t.size(d));
+  std::sort(dims.begin(), dims.end());
+  int64_t span = 1;
+  for (const auto& [stride, size] : dims) {
+    if (stride != span) return false;
+    span *= size;
+  }
+  return true;
+}
+
 }  // namespace
 
 void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
@@ -60,11 +78,13 @@ void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
 
 void CudaBackend::fill(const Tensor& dst, double value) {
   cuda::check_on_device("fill", {&dst});
-  const auto layout = cuda::layout_of("fill", dst);
+  if (dst.numel() == 0) return;
   dispatch_all(dst.dtype(), [&]<typename T>() {
     // Converted here, on the host, exactly as the CPU backend converts it.
     const T v = static_cast<T>(static_cast<compute_t<T>>(value));
-    cuda::launch_elementwise(layout, FillFn<T>{static_cast<T*>(dst.data_ptr()), v});
+    // Whole spans as one flat range (a memset for zero); anything else element by element.
+    if (fills_its_span(dst)) return cuda::fill_elements(dst.data_ptr(), static_cast<size_t>(dst.numel()), sizeof(T), &v);
+    cuda::launch_elementwise(cuda::layout_of("fill", dst), FillFn<T>{static_cast<T*>(dst.data_ptr()), v});
   });
 }
 
