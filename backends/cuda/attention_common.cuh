@@ -91,6 +91,11 @@ struct FlashBackward {
   int64_t bh;
 };
 void flash_forward(const FlashForward& a, int d);
+// The forward on Hopper's warpgroup products (attention_fwd_sm90a.cu): D = 64, no mask or
+// dropout, a device of compute capability 9.0. Shapes: gG kN = G warpgroups of 64 query rows
+// per block, N keys per tile, two blocks per multiprocessor (b1: one).
+enum class WgmmaForward { g2k128, g2k128b1, g3k128, g2k64 };
+void flash_forward_wgmma(const FlashForward& a, WgmmaForward shape);
 void flash_backward(const FlashBackward& a, int d);
 
 // ---- tensor-core building blocks (sm_80+) ----

@@ -21,13 +21,17 @@
 // neither their out-of-line calls nor their registers.
 //
 // Shapes (EMBER_ATTN_FWD = R x N, with W warps of M row tiles; read once per process; unset or
-// empty: the default, 128x64w4; an unknown name throws):
+// empty: the default, wg2 at D = 64 on Hopper, else 128x64w4; an unknown name throws):
 //   64x64      W = 4, M = 1   the original shape
 //   128x64     W = 8, M = 1   K/V tiles shared by twice the rows: half the K/V traffic
 //   128x128    W = 8, M = 1   and half the tile steps (barriers, rescales) per key
 //   128x64w4   W = 4, M = 2   also each K/V fragment feeds two row tiles: half the ldmatrix per
 //                             mma. Fastest on an H200 at D = 64 and 128 (causal, T = 1k..16k:
 //                             +8..20% over 128x64, 2 blocks of 4 warps per multiprocessor)
+//   wg2, wg2b1, wg3, wg2k64    Hopper's warpgroup products (attention_fwd_sm90a.cu) at D = 64
+//                             without masks or dropout: 2 (3) warpgroups of 64 rows, 128 keys
+//                             (k64: 64) per tile, 2 blocks per multiprocessor (b1, wg3: 1).
+//                             Elsewhere (D = 128, masks, dropout, another chip) 128x64w4 runs.
 // Shared memory: (R + 4 N) (D + 8) bf16, opted in once per kernel with cudaFuncSetAttribute.
 #include <cfloat>
 #include <cstdlib>
@@ -291,6 +295,13 @@ void launch_forward(const FlashForward& a) {
   CUDA_CHECK_LAUNCH();
 }
 
+// The wgmma forward where it runs (Hopper, no mask or dropout), else the mma.sync default.
+template <WgmmaForward Shape>
+void launch_wgmma(const FlashForward& a) {
+  if (a.rules.mask != nullptr || a.rules.dropout || compute_capability() != 90) return launch_forward<64, 4, 2, 64>(a);
+  flash_forward_wgmma(a, Shape);
+}
+
 struct ForwardConfig {
   const char* name;
   void (*d64)(const FlashForward&);
@@ -301,8 +312,13 @@ constexpr ForwardConfig kForwardConfigs[] = {
     {"128x64", launch_forward<64, 8, 1, 64>, launch_forward<128, 8, 1, 64>},
     {"128x128", launch_forward<64, 8, 1, 128>, launch_forward<128, 8, 1, 128>},
     {"128x64w4", launch_forward<64, 4, 2, 64>, launch_forward<128, 4, 2, 64>},
+    // wgmma at D = 64 (D = 128 runs 128x64w4)
+    {"wg2", launch_wgmma<WgmmaForward::g2k128>, launch_forward<128, 4, 2, 64>},
+    {"wg2b1", launch_wgmma<WgmmaForward::g2k128b1>, launch_forward<128, 4, 2, 64>},
+    {"wg3", launch_wgmma<WgmmaForward::g3k128>, launch_forward<128, 4, 2, 64>},
+    {"wg2k64", launch_wgmma<WgmmaForward::g2k64>, launch_forward<128, 4, 2, 64>},
 };
-constexpr int kDefault64 = 3, kDefault128 = 3;  // 128x64w4 (measured fastest, both head dims)
+constexpr int kDefault64 = 4, kDefault128 = 3;  // wg2 at D = 64, 128x64w4 at D = 128
 
 // EMBER_ATTN_FWD, read once: the index of its shape, or -1 when unset or empty.
 int forward_choice() {
@@ -311,7 +327,7 @@ int forward_choice() {
     if (e == nullptr || *e == '\0') return -1;
     for (int c = 0; c < static_cast<int>(std::size(kForwardConfigs)); ++c)
       if (std::strcmp(e, kForwardConfigs[c].name) == 0) return c;
-    fail("EMBER_ATTN_FWD: unknown shape '", e, "' (64x64, 128x64, 128x128 or 128x64w4)");
+    fail("EMBER_ATTN_FWD: unknown shape '", e, "' (64x64, 128x64, 128x128, 128x64w4, wg2, wg2b1, wg3 or wg2k64)");
   }();
   return choice;
 }

@@ -14,11 +14,16 @@ struct Context {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   int sm_count = 0;
+  int capability = 0;  // major * 10 + minor
 
   Context() {
     check(cuda_available(), "cuda: no usable CUDA device (", cuda_device_count(), " found)");
     CUDA_CHECK(cudaSetDevice(0));
     CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, 0));
+    int major = 0, minor = 0;
+    CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
+    CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, 0));
+    capability = major * 10 + minor;
     // Freed blocks stay in the stream-ordered pool instead of going back to the driver at every
     // synchronisation, so a training step that allocates the same sizes each time reuses them.
     cudaMemPool_t pool;
@@ -52,6 +57,7 @@ unsigned grid_for(int64_t n, int threads) {
 }
 
 int multiprocessors() { return context().sm_count; }
+int compute_capability() { return context().capability; }
 
 void check_device(Device device, const char* op) {
   check(!device.is_cuda() || device.index == 0, op, ": device ", device,

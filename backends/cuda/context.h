@@ -19,6 +19,8 @@ cublasHandle_t cublas();
 unsigned grid_for(int64_t n, int threads);
 // The device's number of streaming multiprocessors.
 int multiprocessors();
+// The device's compute capability, major * 10 + minor (90 for the H100 and H200).
+int compute_capability();
 // Throws naming `op` unless `device` is the one this backend drives.
 void check_device(Device device, const char* op);
 // Throws naming `op` unless every defined tensor lives on that device: a kernel handed a host

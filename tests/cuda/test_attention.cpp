@@ -9,6 +9,7 @@
 // The fair reference for bf16 is the CPU computing in f32 on the same bf16 values (widened
 // exactly): the GPU is then off only by its own bf16 steps, the rounding of its outputs and,
 // on the tensor-core path, of P and dS as matrix operands (as FlashAttention does).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -32,6 +33,7 @@ struct Case {
   // Interleaved heads whose rows start one element into [B,T,H,C + 1] buffers: rows off 16
   // bytes, which the GEMM path's pointer arrays do not take.
   bool padded = false;
+  double scale = 0;  // 0: 1 / sqrt(D)
 };
 
 std::string describe(const Case& c, DType dtype) {
@@ -39,6 +41,7 @@ std::string describe(const Case& c, DType dtype) {
   s << dtype_name(dtype) << " B" << c.batch << " H" << c.heads << " Tq" << c.tq << " Tk" << c.tk << " D" << c.d
     << " Dv" << c.dv << (c.causal ? " causal" : "") << (c.mask ? " mask" : "") << (c.strided ? " strided" : "")
     << (c.padded ? " padded" : "") << (c.dropout > 0 ? " dropout" : "");
+  if (c.scale != 0) s << " scale " << c.scale;
   return s.str();
 }
 
@@ -124,7 +127,7 @@ void check_case(const Case& c, DType dtype) {
   const Tensor gout = operand(c, c.tq, c.dv, dtype);  // interleaved too, as a linear layer's gradient comes
   const Tensor mask = c.mask ? broadcast_mask(c) : Tensor{};
   Backend::AttentionParams p;
-  p.scale = 1 / std::sqrt(static_cast<double>(c.d));
+  p.scale = c.scale != 0 ? c.scale : 1 / std::sqrt(static_cast<double>(c.d));
   p.causal = c.causal;
   p.dropout_p = c.dropout;
   p.seed = 1234;
@@ -152,7 +155,12 @@ void check_case(const Case& c, DType dtype) {
          gv_g = output(c, c.tk, c.dv, dtype, kGpu);
   gpu.attention_backward(dq, dk, dv, dmask, out_g, lse_g, dg, p, gq_g, gk_g, gv_g);
 
-  const Tolerance tol = tolerance_for(dtype);
+  Tolerance tol = tolerance_for(dtype);
+  // f32's rounding of exp(score) grows with the scores, ~|scale| sqrt(D) for unit-normal q, k.
+  if (dtype == DType::F32) {
+    const double size = std::max(1.0, std::abs(p.scale) * std::sqrt(static_cast<double>(c.d)));
+    tol = {tol.out * size, tol.lse * size, tol.grad * size};
+  }
   EXPECT_TRUE(matches(out_g, out_c, tol.out)) << "out";
   EXPECT_TRUE(matches(lse_g, lse_c, tol.lse)) << "lse";
   const double grad_scale = root_mean_square(gv_c);  // gv is never zero: its rms is the gradients' scale
@@ -269,6 +277,19 @@ TEST_F(CudaTest, AttentionInterleavedHeadsInPlace) {
 TEST_F(CudaTest, AttentionLongCausalBf16) {
   check_case({.batch = 1, .heads = 4, .tq = 1000, .tk = 1000, .d = 64, .dv = 64, .causal = true}, DType::BF16);
   check_case({.batch = 1, .heads = 2, .tq = 777, .tk = 777, .d = 128, .dv = 128, .causal = true}, DType::BF16);
+}
+
+// Scales other than 1 / sqrt(D): a negative one (the forward kernels negate Q instead) and a
+// large one (sharp rows, where the running max moves most), on every dtype's paths.
+TEST_F(CudaTest, AttentionScaleSignAndSize) {
+  for (DType dtype : kFloating)
+    for (bool causal : {false, true})
+      for (double scale : {-0.3, 0.6}) {
+        check_case({.batch = 1, .heads = 2, .tq = 300, .tk = 300, .d = 64, .dv = 64, .causal = causal, .scale = scale},
+                   dtype);
+        check_case({.batch = 1, .heads = 1, .tq = 100, .tk = 130, .d = 128, .dv = 128, .causal = causal, .scale = scale},
+                   dtype);
+      }
 }
 
 // The autograd op on both devices, gradients included: [B,T,H,D] projections viewed as heads,
