@@ -50,6 +50,13 @@
 //                                  128m2s and 2.09 / 7.64 for 128), spilling ~50 bytes
 //   128m2s  W = 4, M = 2, C = 16   the same in steps of 16 queries: no spill at D = 64; the
 //                                  default before the bulk dQ (D = 128 runs 128)
+//   wg      all five products on Hopper's wgmma (attention_bwd_sm90a.cu), 128 keys in two
+//           warpgroups, one block per multiprocessor; D = 64 without masks or dropout on
+//           compute capability 9.0 (else 128m2; D = 128 runs 128). Correct, but slower than
+//           128m2 on an H200 (causal, T = 4k 1.86 ms, 16k 6.60 ms against 1.70 / 6.15): its
+//           products, exponentials and dQ run one after another, two warpgroups per
+//           multiprocessor hide little of it, and FlashAttention-3's remedies (a producer warp,
+//           warpgroups in ping-pong, more registers for the consumers) are not written.
 // Shared memory: K, V (16 M W x (D+8)), 2 x Q, 2 x dO (64 x (D+8)), dS^T (16 M W x 72), all
 // bf16, 2 x 2 x 64 f32, and for the bulk dQ W x 16 x (D / (W / 4) + 8) f32; opted in once per
 // kernel with cudaFuncSetAttribute.
@@ -64,21 +71,6 @@
 
 namespace ember::cuda::attention {
 namespace {
-
-// sm_90's bulk reduction: the copy engine adds `bytes` (a multiple of 16) of f32 from shared
-// memory into global memory, both 16-byte aligned. Each thread waits only for the groups it
-// committed itself; the writing threads fence their shared stores into the async proxy first.
-__device__ __forceinline__ void fence_proxy_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
-__device__ __forceinline__ void bulk_reduce_add(float* global, const float* shared, uint32_t bytes) {
-  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(global),
-               "r"(smem_address(shared)), "r"(bytes)
-               : "memory");
-}
-__device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
-// The committed reductions have read their shared source (it may be overwritten) ...
-__device__ __forceinline__ void bulk_wait_read() { asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory"); }
-// ... and have completed.
-__device__ __forceinline__ void bulk_wait_all() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
 
 template <int D, int Warps, int MT, int QC>
 struct BackwardShape {
@@ -431,6 +423,12 @@ void launch_backward(const FlashBackward& a) {
   CUDA_CHECK_LAUNCH();
 }
 
+// The wgmma backward where it runs (Hopper, no mask or dropout), else the mma.sync default.
+void launch_wgmma(const FlashBackward& a) {
+  if (a.rules.mask != nullptr || a.rules.dropout || compute_capability() != 90) return launch_backward<64, 4, 2, 32>(a);
+  flash_backward_wgmma(a);
+}
+
 struct BackwardConfig {
   const char* name;
   void (*d64)(const FlashBackward&);
@@ -442,6 +440,7 @@ constexpr BackwardConfig kBackwardConfigs[] = {
     {"128w", launch_backward<64, 8, 1, 64>, launch_backward<128, 8, 1, 64>},
     {"128m2", launch_backward<64, 4, 2, 32>, launch_backward<128, 8, 1, 32>},
     {"128m2s", launch_backward<64, 4, 2, 16>, launch_backward<128, 8, 1, 32>},
+    {"wg", launch_wgmma, launch_backward<128, 8, 1, 32>},
 };
 constexpr int kDefault64 = 3, kDefault128 = 3;  // 128m2 (at D = 128: 128)
 
@@ -452,7 +451,7 @@ int backward_choice() {
     if (e == nullptr || *e == '\0') return -1;
     for (int c = 0; c < static_cast<int>(std::size(kBackwardConfigs)); ++c)
       if (std::strcmp(e, kBackwardConfigs[c].name) == 0) return c;
-    fail("EMBER_ATTN_BWD: unknown shape '", e, "' (64, 128, 128w, 128m2 or 128m2s)");
+    fail("EMBER_ATTN_BWD: unknown shape '", e, "' (64, 128, 128w, 128m2, 128m2s or wg)");
   }();
   return choice;
 }

@@ -96,6 +96,8 @@ void flash_forward(const FlashForward& a, int d);
 // per block, N keys per tile, two blocks per multiprocessor (b1: one).
 enum class WgmmaForward { g2k128, g2k128b1, g3k128, g2k64 };
 void flash_forward_wgmma(const FlashForward& a, WgmmaForward shape);
+// The backward on Hopper's warpgroup products (attention_bwd_sm90a.cu), on the same terms.
+void flash_backward_wgmma(const FlashBackward& a);
 void flash_backward(const FlashBackward& a, int d);
 
 // ---- tensor-core building blocks (sm_80+) ----
@@ -199,6 +201,21 @@ struct TileLoader {
     }
   }
 };
+
+// sm_90's bulk reduction: the copy engine adds `bytes` (a multiple of 16) of f32 from shared
+// memory into global memory, both 16-byte aligned. Each thread waits only for the groups it
+// committed itself; the writing threads fence their shared stores into the async proxy first.
+__device__ __forceinline__ void fence_proxy_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
+__device__ __forceinline__ void bulk_reduce_add(float* global, const float* shared, uint32_t bytes) {
+  asm volatile("cp.reduce.async.bulk.global.shared::cta.bulk_group.add.f32 [%0], [%1], %2;\n" ::"l"(global),
+               "r"(smem_address(shared)), "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void bulk_commit() { asm volatile("cp.async.bulk.commit_group;\n" ::: "memory"); }
+// The committed reductions have read their shared source (it may be overwritten) ...
+__device__ __forceinline__ void bulk_wait_read() { asm volatile("cp.async.bulk.wait_group.read 0;\n" ::: "memory"); }
+// ... and have completed.
+__device__ __forceinline__ void bulk_wait_all() { asm volatile("cp.async.bulk.wait_group 0;\n" ::: "memory"); }
 
 // 2^x in one MUFU.EX2 (flush-to-zero: results below 2^-126 become 0, as probabilities that small
 // do not register next to the row's largest, which is 1). exp2(-inf) = 0.

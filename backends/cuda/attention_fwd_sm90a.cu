@@ -20,17 +20,12 @@
 #include <cfloat>
 #include <limits>
 
-#include "backends/cuda/attention_common.cuh"
+#include "backends/cuda/attention_sm90a.cuh"
 #include "backends/cuda/check.h"
 #include "backends/cuda/context.h"
-#include "backends/cuda/wgmma.cuh"
 
 namespace ember::cuda::attention {
 namespace {
-
-constexpr int kD = 64;
-constexpr uint32_t kRowBytes = kD * sizeof(__nv_bfloat16);  // one swizzled row
-static_assert(kRowBytes == 128, "one row per 128-byte swizzle row");
 
 template <int Groups, int Keys>
 struct WgmmaShape {
@@ -42,49 +37,6 @@ struct WgmmaShape {
   static constexpr size_t kSmem = kQBytes + 4 * kKeyBytes + 1024;
   static_assert(kSmem <= 227 * 1024, "over sm_90's shared memory per block");
 };
-
-// 16 bytes global -> shared address `dst`; zero-filled when !valid (src must still be valid).
-__device__ __forceinline__ void cp_async16_to(uint32_t dst, const void* src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0));
-}
-
-// Rows [row0, row0 + Rows) of a [B,H,T,64] operand (head b, h; rows >= limit zero-filled) into a
-// swizzled tile at a 1024-aligned shared address, by the block's Threads threads: each copies
-// the same 16-byte column of rows r, r + Threads / 8, ... (below Rows), all with the same r % 8,
-// so its swizzled column is the same in every row it copies.
-template <int Rows, int Threads>
-struct SwizzledLoader {
-  static constexpr int kRowsPerRound = Threads / 8;
-  static constexpr int kRounds = (Rows + kRowsPerRound - 1) / kRowsPerRound;
-  static_assert(kRowsPerRound % 8 == 0, "rounds of whole 8-row groups");
-  const bf16* base;  // row `first` of the head, this thread's column
-  uint32_t offset;   // bytes from the tile's base to this thread's first destination
-
-  __device__ static int first() { return static_cast<int>(threadIdx.x) / 8; }
-  __device__ SwizzledLoader(const Heads<const bf16>& src, int64_t b, int64_t h)
-      : base(src.data + b * src.sb + h * src.sh + first() * src.st + static_cast<int>(threadIdx.x) % 8 * 8),
-        offset(first() * kRowBytes + ((static_cast<int>(threadIdx.x) % 8) ^ (first() % 8)) * 16) {}
-  __device__ __forceinline__ void load(uint32_t tile, const Heads<const bf16>& src, int64_t row0, int64_t limit) const {
-    const int64_t left = limit - row0 - first();
-    const bf16* from = base + row0 * src.st;
-#pragma unroll
-    for (int round = 0; round < kRounds; ++round) {
-      if (Rows % kRowsPerRound != 0 && round == kRounds - 1 && first() >= Rows - round * kRowsPerRound) break;
-      const bool valid = round * kRowsPerRound < left;
-      cp_async16_to(tile + offset + round * kRowsPerRound * kRowBytes,
-                    valid ? from + round * kRowsPerRound * src.st : src.data, valid);
-    }
-  }
-};
-
-// Keeps the compiler from reusing an A operand's registers before the product reading them ends.
-template <int K>
-__device__ __forceinline__ void fence_operands(uint32_t (&a)[K][4]) {
-#pragma unroll
-  for (int k = 0; k < K; ++k)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[k][e])::"memory");
-}
 
 template <int Keys>
 __device__ __forceinline__ void scores(float (&s)[Keys / 8][4], uint64_t a, uint64_t b, int accumulate) {
@@ -126,7 +78,7 @@ __global__ void __launch_bounds__(Groups * 128, MinBlocks) flash_forward_wgmma_k
     uint32_t* q = reinterpret_cast<uint32_t*>(smem + (base - raw));
     for (int c = static_cast<int>(threadIdx.x); c < kRows * kD / 2; c += kThreads) q[c] ^= 0x80008000u;
   }
-  fence_proxy_async();  // the tiles, visible to the tensor cores
+  fence_proxy_async_shared();  // the tiles, visible to the tensor cores
   __syncthreads();
 
   // This warpgroup's rows: [group_row0, group_row0 + 64); this warp's: [warp_row0, + 16).
@@ -214,7 +166,7 @@ __global__ void __launch_bounds__(Groups * 128, MinBlocks) flash_forward_wgmma_k
       fence_operands(pa);
     }
     cp_async_wait_all();
-    fence_proxy_async();
+    fence_proxy_async_shared();
     __syncthreads();  // tile n + 1 visible to all; everyone done with tile n's buffers
   }
 

@@ -33,6 +33,15 @@ for t in "${tests[@]}"; do
   timeout "${TEST_TIMEOUT:-180}" "$build/tests/test_cuda_$t" >"$out/test_$t.log" 2>&1 || status=1
   echo "test_cuda_$t: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/test_$t.log" | sort -u | tr '\n' ' ') ($((SECONDS - start)) s)"
 done >"$out/summary.txt"
+# The attention kernels that are not the default, picked by EMBER_ATTN_FWD / EMBER_ATTN_BWD: the
+# mma.sync forward and the wgmma backward.
+if [[ " ${tests[*]} " == *" attention "* ]]; then
+  start=$SECONDS
+  EMBER_ATTN_FWD=128x64w4 EMBER_ATTN_BWD=wg timeout "${TEST_TIMEOUT:-180}" "$build/tests/test_cuda_attention" \
+    >"$out/test_attention_alt.log" 2>&1 || status=1
+  echo "test_cuda_attention (EMBER_ATTN_FWD=128x64w4 EMBER_ATTN_BWD=wg): $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' \
+    "$out/test_attention_alt.log" | sort -u | tr '\n' ' ') ($((SECONDS - start)) s)"
+fi >>"$out/summary.txt"
 cat "$out"/test_*.log >"$out/tests.log" && rm "$out"/test_*.log
 
 sanitizer=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
