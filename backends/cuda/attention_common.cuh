@@ -1,5 +1,5 @@
 #pragma once
-// Shared by the attention kernels (attention.cu, attention_fwd.cu, attention_bwd.cu): the
+// Shared by the attention kernels (attention.cu, attention_fwd.cu, attention_bwd.cu, *_sm90a.cu): the
 // problem as the kernels see it (strided [B,H,T,C] operands, which scores are visible, which
 // survive dropout), and the PTX wrappers of the bf16 tensor-core path.
 #include <cuda_bf16.h>

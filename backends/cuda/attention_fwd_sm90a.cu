@@ -12,7 +12,7 @@
 // the log2 domain as the mma.sync kernel does (attention_fwd.cu), and adds P V with P's
 // accumulators repacked as bf16 A operands in registers and V read MN-major (its rows are keys,
 // the product's K dimension) from shared memory. With two blocks of two warpgroups per
-// multiprocessor, one warpgroup's exponentials overlap another's products.
+// multiprocessor, one warpgroup's exponentials can overlap another's products.
 //
 // Under causal the key loop stops at the block's last row, blocks are launched heaviest first,
 // and a warpgroup skips the key tiles wholly past its last row. A negative scale is taken as
