@@ -52,11 +52,12 @@
 //                                  default before the bulk dQ (D = 128 runs 128)
 //   wg      all five products on Hopper's wgmma (attention_bwd_sm90a.cu), 128 keys in two
 //           warpgroups, one block per multiprocessor; D = 64 without masks or dropout on
-//           compute capability 9.0 (else 128m2; D = 128 runs 128). Correct, but slower than
-//           128m2 on an H200 (causal, T = 4k 1.86 ms, 16k 6.60 ms against 1.70 / 6.15): its
-//           products, exponentials and dQ run one after another, two warpgroups per
-//           multiprocessor hide little of it, and FlashAttention-3's remedies (a producer warp,
-//           warpgroups in ping-pong, more registers for the consumers) are not written.
+//           compute capability 9.0 (else 128m2; D = 128 runs 128)
+//   wg1     the same with 64 keys in one warpgroup, two blocks per multiprocessor
+//   Both wgmma kernels are correct but slower than 128m2 on an H200 (causal, T = 4k / 16k:
+//   wg 1.81 / 6.56 ms, wg1 1.79 / 6.41, 128m2 1.70 / 6.11 in one run): their products,
+//   exponentials and dQ run one after another, and FlashAttention-3's remedies (a producer
+//   warp, warpgroups in ping-pong, more registers for the consumers) are not written.
 // Shared memory: K, V (16 M W x (D+8)), 2 x Q, 2 x dO (64 x (D+8)), dS^T (16 M W x 72), all
 // bf16, 2 x 2 x 64 f32, and for the bulk dQ W x 16 x (D / (W / 4) + 8) f32; opted in once per
 // kernel with cudaFuncSetAttribute.
@@ -424,9 +425,10 @@ void launch_backward(const FlashBackward& a) {
 }
 
 // The wgmma backward where it runs (Hopper, no mask or dropout), else the mma.sync default.
+template <int Groups>
 void launch_wgmma(const FlashBackward& a) {
   if (a.rules.mask != nullptr || a.rules.dropout || compute_capability() != 90) return launch_backward<64, 4, 2, 32>(a);
-  flash_backward_wgmma(a);
+  flash_backward_wgmma(a, Groups);
 }
 
 struct BackwardConfig {
@@ -440,7 +442,8 @@ constexpr BackwardConfig kBackwardConfigs[] = {
     {"128w", launch_backward<64, 8, 1, 64>, launch_backward<128, 8, 1, 64>},
     {"128m2", launch_backward<64, 4, 2, 32>, launch_backward<128, 8, 1, 32>},
     {"128m2s", launch_backward<64, 4, 2, 16>, launch_backward<128, 8, 1, 32>},
-    {"wg", launch_wgmma, launch_backward<128, 8, 1, 32>},
+    {"wg", launch_wgmma<2>, launch_backward<128, 8, 1, 32>},
+    {"wg1", launch_wgmma<1>, launch_backward<128, 8, 1, 32>},
 };
 constexpr int kDefault64 = 3, kDefault128 = 3;  // 128m2 (at D = 128: 128)
 
@@ -451,7 +454,7 @@ int backward_choice() {
     if (e == nullptr || *e == '\0') return -1;
     for (int c = 0; c < static_cast<int>(std::size(kBackwardConfigs)); ++c)
       if (std::strcmp(e, kBackwardConfigs[c].name) == 0) return c;
-    fail("EMBER_ATTN_BWD: unknown shape '", e, "' (64, 128, 128w, 128m2, 128m2s or wg)");
+    fail("EMBER_ATTN_BWD: unknown shape '", e, "' (64, 128, 128w, 128m2, 128m2s, wg or wg1)");
   }();
   return choice;
 }

@@ -3,8 +3,8 @@
 // with all five products as wgmma. This file compiles for sm_90a alone (CMakeLists.txt);
 // attention_bwd.cu sends work here only on a device of compute capability 9.0.
 //
-// A block of two warpgroups owns 128 keys of one head, 64 per warpgroup, keeps their K and V in
-// shared memory and walks the query tiles (64 rows) that can see them: under causal only the
+// A block of G warpgroups (G = 1 or 2) owns 64 G keys of one head, 64 per warpgroup, keeps their
+// K and V in shared memory and walks the query tiles (64 rows) that can see them: under causal only the
 // tiles from the block's first key on. Q, dO (double-buffered) and K, V sit in the 128-byte
 // swizzle (attention_sm90a.cuh), filled by cp.async with the rows' lse and delta. Per query tile
 // each warpgroup, for its 64 keys:
@@ -13,10 +13,12 @@
 //   dV += P^T dO and dK += dS^T Q      A = P^T, dS^T repacked in registers; dO and Q read
 //                                      MN-major (the queries are the product's K dimension)
 // and stores dS^T to shared memory (swizzled) while those two run. After a barrier each
-// warpgroup computes half of the tile's dQ = dS K (64 queries x 32 columns, over the block's 128
-// keys; A = dS^T read MN-major, B = K read MN-major from column 32 g on) and adds it into the
+// warpgroup computes its share of the tile's dQ = dS K (64 queries x 64 / G columns, over the
+// block's keys; A = dS^T read MN-major, B = K read MN-major from column 64 g / G on) and adds it into the
 // f32 dQ scratch by bulk reductions (cp.reduce.async.bulk), one per row, as attention_bwd.cu's
-// bulk path does. Under causal, blocks are launched heaviest first, a warpgroup whose keys all
+// bulk path does. G = 2: one block per multiprocessor (238 registers a thread), its two
+// warpgroups in step; G = 1: two independent blocks per multiprocessor, at twice the dQ
+// reductions and Q / dO reads per key. Under causal, blocks are launched heaviest first, a warpgroup whose keys all
 // follow the tile's last query skips its products, and dQ stops at the last key chunk the tile's
 // rows can see.
 #include <limits>
@@ -28,23 +30,43 @@
 namespace ember::cuda::attention {
 namespace {
 
-constexpr int kGroups = 2;              // warpgroups per block
-constexpr int kThreads = kGroups * 128;
-constexpr int kKeys = kGroups * 64;     // keys per block
-constexpr int kRows = 64;               // queries per tile
-constexpr int kDqCols = kD / kGroups;   // dQ columns per warpgroup
-constexpr int kDqStride = kDqCols + 8;  // f32 stage rows, padded against bank conflicts
-constexpr uint32_t kKeyBytes = kKeys * kRowBytes, kTileBytes = kRows * kRowBytes;
-// Shared memory, bytes from a 1024-aligned base: K, V; two Q and two dO tiles; dS^T (keys x 64
-// queries, swizzled); then f32: two lse and two delta rows, each warp's dQ stage (16 rows).
-constexpr uint32_t kK = 0, kV = kK + kKeyBytes, kQ = kV + kKeyBytes, kG = kQ + 2 * kTileBytes;
-constexpr uint32_t kDs = kG + 2 * kTileBytes, kLse = kDs + kKeyBytes, kDelta = kLse + 2 * kRows * 4;
-constexpr uint32_t kStage = kDelta + 2 * kRows * 4;
-constexpr size_t kSmem = kStage + (kThreads / 32) * 16 * kDqStride * 4 + 1024;
-static_assert(kSmem <= 227 * 1024, "over sm_90's shared memory per block");
+// G warpgroups of 64 keys per block, the tile's dQ columns split between them.
+template <int G>
+struct BackwardShape {
+  static constexpr int kThreads = G * 128;
+  static constexpr int kKeys = G * 64;           // keys per block
+  static constexpr int kRows = 64;               // queries per tile
+  static constexpr int kDqCols = kD / G;         // dQ columns per warpgroup
+  static constexpr int kDqStride = kDqCols + 8;  // f32 stage rows, padded against bank conflicts
+  static constexpr uint32_t kKeyBytes = kKeys * kRowBytes, kTileBytes = kRows * kRowBytes;
+  // Shared memory, bytes from a 1024-aligned base: K, V; two Q and two dO tiles; dS^T (keys x 64
+  // queries, swizzled); then f32: two lse and two delta rows, each warp's dQ stage (16 rows).
+  static constexpr uint32_t kK = 0, kV = kK + kKeyBytes, kQ = kV + kKeyBytes, kG = kQ + 2 * kTileBytes;
+  static constexpr uint32_t kDs = kG + 2 * kTileBytes, kLse = kDs + kKeyBytes, kDelta = kLse + 2 * kRows * 4;
+  static constexpr uint32_t kStage = kDelta + 2 * kRows * 4;
+  static constexpr size_t kSmem = kStage + (kThreads / 32) * 16 * kDqStride * 4 + 1024;
+  static_assert(kSmem <= 227 * 1024, "over sm_90's shared memory per block");
+  // One block of two warpgroups per multiprocessor (238 registers a thread), or two of one.
+  static constexpr int kMinBlocks = G == 1 ? 2 : 1;
+};
 
-__global__ void __launch_bounds__(kThreads, 1) flash_backward_wgmma_kernel(FlashBackward a) {
+// The tile's dQ columns of this warpgroup: 64 x kDqCols.
+template <int Cols>
+__device__ __forceinline__ void dq_product(float (&d)[Cols / 8][4], uint64_t a, uint64_t b, int accumulate) {
+  if constexpr (Cols == 64)
+    wgmma_m64n64k16_ss<1, 1>(d, a, b, accumulate);
+  else
+    wgmma_m64n32k16_ss<1, 1>(d, a, b, accumulate);
+}
+
+template <int G>
+__global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_backward_wgmma_kernel(FlashBackward a) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using S = BackwardShape<G>;
+  constexpr int kThreads = S::kThreads, kKeys = S::kKeys, kRows = S::kRows, kDqCols = S::kDqCols;
+  constexpr int kDqStride = S::kDqStride;
+  constexpr uint32_t kK = S::kK, kV = S::kV, kQ = S::kQ, kG = S::kG, kDs = S::kDs, kLse = S::kLse;
+  constexpr uint32_t kDelta = S::kDelta, kStage = S::kStage, kTileBytes = S::kTileBytes;
   extern __shared__ unsigned char smem[];
   const uint32_t raw = smem_address(smem), base = (raw + 1023) & ~1023u;
   unsigned char* shared = smem + (base - raw);  // the same, as a pointer
@@ -188,8 +210,8 @@ __global__ void __launch_bounds__(kThreads, 1) flash_backward_wgmma_kernel(Flash
 #pragma unroll
       for (int kk = 0; kk < kKeys / 16; ++kk)
         if (kk <= last)
-          wgmma_m64n32k16_ss<1, 1>(dq, sw128_desc(base + kDs + kk * 16 * kRowBytes, 1024),
-                                   sw128_desc(base + kK + kk * 16 * kRowBytes + group * kDqCols * 2, 1024), kk > 0);
+          dq_product<kDqCols>(dq, sw128_desc(base + kDs + kk * 16 * kRowBytes, 1024),
+                              sw128_desc(base + kK + kk * 16 * kRowBytes + group * kDqCols * 2, 1024), kk > 0);
       wgmma_commit();
       wgmma_wait<0>();
       fence_accumulators(dq);
@@ -235,21 +257,29 @@ __global__ void __launch_bounds__(kThreads, 1) flash_backward_wgmma_kernel(Flash
 #endif
 }
 
-}  // namespace
-
-void flash_backward_wgmma(const FlashBackward& a) {
-  check(a.rules.mask == nullptr && !a.rules.dropout, "attention_backward: the wgmma kernel takes no mask or dropout");
-  // The shared-memory opt-in, once (the backend drives one device).
+template <int G>
+void launch(const FlashBackward& a) {
+  using S = BackwardShape<G>;
+  // The shared-memory opt-in, once per kernel (the backend drives one device).
   static const bool opted_in = [] {
-    CUDA_CHECK(cudaFuncSetAttribute(flash_backward_wgmma_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                    static_cast<int>(kSmem)));
+    CUDA_CHECK(cudaFuncSetAttribute(flash_backward_wgmma_kernel<G>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(S::kSmem)));
     return true;
   }();
   (void)opted_in;
-  const int64_t blocks = (a.rules.tk + kKeys - 1) / kKeys * a.bh;
+  const int64_t blocks = (a.rules.tk + S::kKeys - 1) / S::kKeys * a.bh;
   check(blocks <= std::numeric_limits<int32_t>::max(), "attention_backward: too many key tiles (", blocks, ")");
-  flash_backward_wgmma_kernel<<<static_cast<unsigned>(blocks), kThreads, kSmem, stream()>>>(a);
+  flash_backward_wgmma_kernel<G><<<static_cast<unsigned>(blocks), S::kThreads, S::kSmem, stream()>>>(a);
   CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace
+
+void flash_backward_wgmma(const FlashBackward& a, int groups) {
+  check(a.rules.mask == nullptr && !a.rules.dropout, "attention_backward: the wgmma kernel takes no mask or dropout");
+  if (groups == 1) return launch<1>(a);
+  check(groups == 2, "attention_backward: the wgmma kernel takes 1 or 2 warpgroups, got ", groups);
+  launch<2>(a);
 }
 
 }  // namespace ember::cuda::attention

@@ -96,8 +96,9 @@ void flash_forward(const FlashForward& a, int d);
 // per block, N keys per tile, two blocks per multiprocessor (b1: one).
 enum class WgmmaForward { g2k128, g2k128b1, g3k128, g2k64 };
 void flash_forward_wgmma(const FlashForward& a, WgmmaForward shape);
-// The backward on Hopper's warpgroup products (attention_bwd_sm90a.cu), on the same terms.
-void flash_backward_wgmma(const FlashBackward& a);
+// The backward on Hopper's warpgroup products (attention_bwd_sm90a.cu), on the same terms, with
+// blocks of `groups` (1 or 2) warpgroups of 64 keys.
+void flash_backward_wgmma(const FlashBackward& a, int groups);
 void flash_backward(const FlashBackward& a, int d);
 
 // ---- tensor-core building blocks (sm_80+) ----

@@ -34,13 +34,14 @@ for t in "${tests[@]}"; do
   echo "test_cuda_$t: $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$out/test_$t.log" | sort -u | tr '\n' ' ') ($((SECONDS - start)) s)"
 done >"$out/summary.txt"
 # The attention kernels that are not the default, picked by EMBER_ATTN_FWD / EMBER_ATTN_BWD: the
-# mma.sync forward and the wgmma backward.
+# mma.sync forward with the two-warpgroup wgmma backward, and the one-warpgroup wgmma backward.
 if [[ " ${tests[*]} " == *" attention "* ]]; then
-  start=$SECONDS
-  EMBER_ATTN_FWD=128x64w4 EMBER_ATTN_BWD=wg timeout "${TEST_TIMEOUT:-180}" "$build/tests/test_cuda_attention" \
-    >"$out/test_attention_alt.log" 2>&1 || status=1
-  echo "test_cuda_attention (EMBER_ATTN_FWD=128x64w4 EMBER_ATTN_BWD=wg): $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' \
-    "$out/test_attention_alt.log" | sort -u | tr '\n' ' ') ($((SECONDS - start)) s)"
+  for alt in "EMBER_ATTN_FWD=128x64w4 EMBER_ATTN_BWD=wg" "EMBER_ATTN_BWD=wg1"; do
+    start=$SECONDS
+    log="$out/test_attention_${alt//[ =]/_}.log"
+    env $alt timeout "${TEST_TIMEOUT:-180}" "$build/tests/test_cuda_attention" >"$log" 2>&1 || status=1
+    echo "test_cuda_attention ($alt): $(grep -E '^\[  (PASSED|FAILED|SKIPPED) ' "$log" | sort -u | tr '\n' ' ') ($((SECONDS - start)) s)"
+  done
 fi >>"$out/summary.txt"
 cat "$out"/test_*.log >"$out/tests.log" && rm "$out"/test_*.log
 
