@@ -3,24 +3,25 @@
 // with all five products as wgmma. This file compiles for sm_90a alone (CMakeLists.txt);
 // attention_bwd.cu sends work here only on a device of compute capability 9.0.
 //
-// A block of G warpgroups (G = 1 or 2) owns 64 G keys of one head, 64 per warpgroup, keeps their
-// K and V in shared memory and walks the query tiles (64 rows) that can see them: under causal only the
-// tiles from the block's first key on. Q, dO (double-buffered) and K, V sit in the 128-byte
-// swizzle (attention_sm90a.cuh), filled by cp.async with the rows' lse and delta. Per query tile
-// each warpgroup, for its 64 keys:
+// A block of G warpgroups (G = 1 or 2) owns 64 G keys of one head, 64 per warpgroup, keeps
+// their K and V in shared memory and walks the query tiles (64 rows) that can see them: under
+// causal only the tiles from the block's first key on. Q, dO (double-buffered) and K, V sit in
+// the 128-byte swizzle (attention_sm90a.cuh), filled by cp.async with the rows' lse and delta.
+// Per query tile each warpgroup, for its 64 keys:
 //   S^T = K Q^T and dP^T = V dO^T     A and B from shared memory, K-major (64 x 64 each)
 //   P^T = exp2(scale log2(e) S^T - log2(e) lse), hidden scores 0; dS^T = P^T o (dP^T - delta)
+//   dS^T to shared memory (swizzled)
 //   dV += P^T dO and dK += dS^T Q      A = P^T, dS^T repacked in registers; dO and Q read
 //                                      MN-major (the queries are the product's K dimension)
-// and stores dS^T to shared memory (swizzled) while those two run. After a barrier each
-// warpgroup computes its share of the tile's dQ = dS K (64 queries x 64 / G columns, over the
-// block's keys; A = dS^T read MN-major, B = K read MN-major from column 64 g / G on) and adds it into the
-// f32 dQ scratch by bulk reductions (cp.reduce.async.bulk), one per row, as attention_bwd.cu's
-// bulk path does. G = 2: one block per multiprocessor (238 registers a thread), its two
+// After a barrier each warpgroup computes its share of the tile's dQ = dS K (64 queries x 64 / G
+// columns, over the block's keys; A = dS, stored as dS^T, read MN-major; B = K read MN-major
+// from column 64 g / G on) and adds it into the f32 dQ scratch by bulk reductions
+// (cp.reduce.async.bulk), one per row, as attention_bwd.cu's bulk path does (EMBER_ATTN_DQ does
+// not apply here). G = 2: one block per multiprocessor (223 registers a thread), its two
 // warpgroups in step; G = 1: two independent blocks per multiprocessor, at twice the dQ
-// reductions and Q / dO reads per key. Under causal, blocks are launched heaviest first, a warpgroup whose keys all
-// follow the tile's last query skips its products, and dQ stops at the last key chunk the tile's
-// rows can see.
+// reductions and Q / dO reads per key. Under causal, blocks are launched heaviest first, a
+// warpgroup whose keys all follow the tile's last query skips its products, and dQ stops at the
+// last key chunk the tile's rows can see.
 #include <limits>
 
 #include "backends/cuda/attention_sm90a.cuh"
@@ -46,7 +47,7 @@ struct BackwardShape {
   static constexpr uint32_t kStage = kDelta + 2 * kRows * 4;
   static constexpr size_t kSmem = kStage + (kThreads / 32) * 16 * kDqStride * 4 + 1024;
   static_assert(kSmem <= 227 * 1024, "over sm_90's shared memory per block");
-  // One block of two warpgroups per multiprocessor (238 registers a thread), or two of one.
+  // One block of two warpgroups per multiprocessor (223 registers a thread), or two of one.
   static constexpr int kMinBlocks = G == 1 ? 2 : 1;
 };
 
@@ -173,17 +174,9 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
         a_from_c(pa[kq], s[2 * kq], s[2 * kq + 1]);
         a_from_c(dsa[kq], dp[2 * kq], dp[2 * kq + 1]);
       }
-      wgmma_fence();
-#pragma unroll
-      for (int kq = 0; kq < kRows / 16; ++kq)
-        wgmma_m64n64k16_rs_tb(dv, pa[kq], sw128_desc(gs + kq * 16 * kRowBytes, 1024), 1);
-#pragma unroll
-      for (int kq = 0; kq < kRows / 16; ++kq)
-        wgmma_m64n64k16_rs_tb(dk, dsa[kq], sw128_desc(qs + kq * 16 * kRowBytes, 1024), 1);
-      wgmma_commit();
-
-      // dS^T to shared memory while they run: row = key (block coordinates), 64 queries of bf16
-      // in 8 chunks of 16 bytes, chunk c stored at c ^ (row % 8) = c ^ g.
+      // dS^T to shared memory first (the A registers of a product in flight may not be read):
+      // row = key (block coordinates), 64 queries of bf16 in 8 chunks of 16 bytes, chunk c
+      // stored at c ^ (row % 8) = c ^ g.
 #pragma unroll
       for (int half = 0; half < 2; ++half) {
         const uint32_t row = (group * 64 + warp * 16 + g + half * 8) * kRowBytes;
@@ -192,6 +185,18 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
           *reinterpret_cast<uint32_t*>(shared + kDs + row + ((nt ^ g) * 16) + 4 * t) = dsa[nt / 2][(nt & 1) * 2 + half];
       }
       fence_proxy_async_shared();
+      fence_accumulators(dv);
+      fence_accumulators(dk);
+      fence_operands(pa);
+      fence_operands(dsa);
+      wgmma_fence();
+#pragma unroll
+      for (int kq = 0; kq < kRows / 16; ++kq)
+        wgmma_m64n64k16_rs_tb(dv, pa[kq], sw128_desc(gs + kq * 16 * kRowBytes, 1024), 1);
+#pragma unroll
+      for (int kq = 0; kq < kRows / 16; ++kq)
+        wgmma_m64n64k16_rs_tb(dk, dsa[kq], sw128_desc(qs + kq * 16 * kRowBytes, 1024), 1);
+      wgmma_commit();
       wgmma_wait<0>();
       fence_accumulators(dv);
       fence_accumulators(dk);
@@ -200,8 +205,10 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
     }
     __syncthreads();  // dS^T of both warpgroups written
 
-    // dQ for the tile's 64 rows, columns [32 group, + 32) = dS K over the key chunks the rows
-    // can see (under causal, those up to the tile's last query).
+    // dQ for the tile's 64 rows, columns [kDqCols group, + kDqCols) = dS K over the key chunks
+    // the rows can see (under causal, those up to the tile's last query). The first warpgroup's
+    // 4 chunks are always among them (under causal i0 >= j0, so reach >= 63): only the later
+    // ones branch, and the first product (accumulate = 0) always runs.
     const int reach = i0 + kRows - 1 - j0;  // the tile's last query, in block keys
     const int last = !r.causal ? kKeys / 16 - 1 : min(reach / 16, kKeys / 16 - 1);
     {
@@ -209,7 +216,7 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
       wgmma_fence();
 #pragma unroll
       for (int kk = 0; kk < kKeys / 16; ++kk)
-        if (kk <= last)
+        if (kk < 4 || kk <= last)
           dq_product<kDqCols>(dq, sw128_desc(base + kDs + kk * 16 * kRowBytes, 1024),
                               sw128_desc(base + kK + kk * 16 * kRowBytes + group * kDqCols * 2, 1024), kk > 0);
       wgmma_commit();

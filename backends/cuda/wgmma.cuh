@@ -1,7 +1,7 @@
 #pragma once
 // Hopper's warpgroup matrix multiply (wgmma, sm_90a only): the asynchronous tensor-core products
 // issued by a warpgroup of 4 consecutive warps, their fences, and the shared-memory descriptors
-// of their operands. Used by attention_wgmma.cu.
+// of their operands. Used by the *_sm90a.cu attention kernels.
 //
 // Accumulators (f32, m64nN): warp w of the warpgroup holds rows 16 w + g and 16 w + g + 8
 // (g = lane / 4, t = lane % 4); d[j][0..1] are (row 16 w + g, columns 8 j + 2 t, + 1) and
@@ -18,7 +18,8 @@ namespace ember::cuda::attention {
 // The descriptor of a swizzled operand starting at shared address `address`, its 8-row groups
 // 1024 bytes apart (SBO), `lbo` the leading-dimension offset (unused by a K-major operand with
 // 16 columns per product inside its 128-byte rows; for an MN-major one, the offset between
-// 64-column atoms, which a 64-wide operand never takes).
+// 64-column atoms, which a 64-wide operand never takes). The MN-major callers pass LBO = SBO =
+// 1024, so the tests would not notice if the hardware took the 8-row step from LBO instead.
 __device__ __forceinline__ uint64_t sw128_desc(uint32_t address, uint32_t lbo) {
   return static_cast<uint64_t>((address & 0x3FFFF) >> 4) | static_cast<uint64_t>((lbo & 0x3FFFF) >> 4) << 16 |
          static_cast<uint64_t>(1024 >> 4) << 32 | uint64_t{1} << 62;
@@ -33,7 +34,8 @@ template <int N>
 __device__ __forceinline__ void wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
-// Keeps the compiler from moving accesses of an accumulator across a fence or a wait.
+// Keeps the compiler from moving accesses of an accumulator across a fence or a wait: called
+// after a wait (reads stay after it) and before a fence (writes stay before it).
 template <int J>
 __device__ __forceinline__ void fence_accumulators(float (&d)[J][4]) {
 #pragma unroll
