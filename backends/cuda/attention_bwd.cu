@@ -131,16 +131,10 @@ __global__ void __launch_bounds__(Warps * 32, Extras ? 1 : BackwardShape<D, Warp
   const int i_start = r.causal ? j0 : 0;  // query i sees key j only when j <= i
   const int q_tiles = i_start < tq ? (tq - i_start + kRows - 1) / kRows : 0;
 
-  // lse and delta of query rows [i0, i0 + 64) into shared memory, raw; rows past Tq read 0,
-  // harmless since their Q and dO rows are 0 too (every term they add is 0).
-  const int stat_row = static_cast<int>(threadIdx.x);
+  const int stat_row = static_cast<int>(threadIdx.x);  // the row of lse and delta it loads
   const int64_t stat_offset = bh * r.tq + stat_row;
   auto load_stats = [&](int buf, int i0) {
-    if (stat_row < kRows) {
-      const bool in = i0 + stat_row < tq;
-      cp_async4(lse_s + buf * kRows + stat_row, in ? a.lse + stat_offset + i0 : a.lse, in);
-      cp_async4(delta_s + buf * kRows + stat_row, in ? a.delta + stat_offset + i0 : a.delta, in);
-    }
+    load_row_stats<kRows>(lse_s + buf * kRows, delta_s + buf * kRows, a, stat_offset, stat_row, tq, i0);
   };
 
   const TileLoader<kRows, D, kThreads> q_loader(a.q, b, h), g_loader(a.gout, b, h);

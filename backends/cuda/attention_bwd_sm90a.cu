@@ -85,16 +85,11 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
   const int i_start = r.causal ? j0 : 0;  // query i sees key j only when j <= i
   const int q_tiles = i_start < tq ? (tq - i_start + kRows - 1) / kRows : 0;
 
-  // lse and delta of query rows [i0, i0 + 64), raw; rows past Tq read 0, harmless since their Q
-  // and dO rows are 0 too (every term they add is 0).
-  const int stat_row = static_cast<int>(threadIdx.x);
+  const int stat_row = static_cast<int>(threadIdx.x);  // the row of lse and delta it loads
   const int64_t stat_offset = bh * r.tq + stat_row;
   auto load_stats = [&](int buf, int i0) {
-    if (stat_row < kRows) {
-      const bool in = i0 + stat_row < tq;
-      cp_async4(shared + kLse + (buf * kRows + stat_row) * 4, in ? a.lse + stat_offset + i0 : a.lse, in);
-      cp_async4(shared + kDelta + (buf * kRows + stat_row) * 4, in ? a.delta + stat_offset + i0 : a.delta, in);
-    }
+    load_row_stats<kRows>(reinterpret_cast<float*>(shared + kLse) + buf * kRows,
+                          reinterpret_cast<float*>(shared + kDelta) + buf * kRows, a, stat_offset, stat_row, tq, i0);
   };
 
   const SwizzledLoader<kRows, kThreads> q_loader(a.q, b, h), g_loader(a.gout, b, h);
@@ -144,8 +139,8 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
         wgmma_m64n64k16_ss(dp, sw128_desc(v_group + kk * 32, 16), sw128_desc(gs + kk * 32, 16), kk > 0);
       wgmma_commit();
       wgmma_wait<0>();
-      fence_accumulators(s);
-      fence_accumulators(dp);
+      fence_registers(s);
+      fence_registers(dp);
 
       // P^T into s, dS^T into dp. Element (nt, e): key warp_key0 + g + 8 (e >> 1), query
       // i0 + 8 nt + 2 t + (e & 1). Only warps whose keys reach past Tk, or past the tile's first
@@ -185,10 +180,10 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
           *reinterpret_cast<uint32_t*>(shared + kDs + row + ((nt ^ g) * 16) + 4 * t) = dsa[nt / 2][(nt & 1) * 2 + half];
       }
       fence_proxy_async_shared();
-      fence_accumulators(dv);
-      fence_accumulators(dk);
-      fence_operands(pa);
-      fence_operands(dsa);
+      fence_registers(dv);
+      fence_registers(dk);
+      fence_registers(pa);
+      fence_registers(dsa);
       wgmma_fence();
 #pragma unroll
       for (int kq = 0; kq < kRows / 16; ++kq)
@@ -198,10 +193,10 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
         wgmma_m64n64k16_rs_tb(dk, dsa[kq], sw128_desc(qs + kq * 16 * kRowBytes, 1024), 1);
       wgmma_commit();
       wgmma_wait<0>();
-      fence_accumulators(dv);
-      fence_accumulators(dk);
-      fence_operands(pa);
-      fence_operands(dsa);
+      fence_registers(dv);
+      fence_registers(dk);
+      fence_registers(pa);
+      fence_registers(dsa);
     }
     __syncthreads();  // dS^T of both warpgroups written
 
@@ -221,7 +216,7 @@ __global__ void __launch_bounds__(G * 128, BackwardShape<G>::kMinBlocks) flash_b
                               sw128_desc(base + kK + kk * 16 * kRowBytes + group * kDqCols * 2, 1024), kk > 0);
       wgmma_commit();
       wgmma_wait<0>();
-      fence_accumulators(dq);
+      fence_registers(dq);
 
       // This warp's 16 rows (i0 + 16 warp ..) into its stage, then one bulk reduction per row.
       bulk_wait_read();  // the previous tile's reductions have read the stage

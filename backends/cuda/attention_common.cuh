@@ -203,6 +203,19 @@ struct TileLoader {
   }
 };
 
+// The backward kernels' lse and delta of query rows [i0, i0 + Rows) into shared memory, raw:
+// thread `row` < Rows copies row i0 + row, `offset` = bh Tq + row. Rows past Tq read 0, harmless
+// since their Q and dO rows are 0 too (every term they add is 0).
+template <int Rows>
+__device__ __forceinline__ void load_row_stats(float* lse_dst, float* delta_dst, const FlashBackward& a,
+                                               int64_t offset, int row, int tq, int i0) {
+  if (row < Rows) {
+    const bool in = i0 + row < tq;
+    cp_async4(lse_dst + row, in ? a.lse + offset + i0 : a.lse, in);
+    cp_async4(delta_dst + row, in ? a.delta + offset + i0 : a.delta, in);
+  }
+}
+
 // sm_90's bulk reduction: the copy engine adds `bytes` (a multiple of 16) of f32 from shared
 // memory into global memory, both 16-byte aligned. Each thread waits only for the groups it
 // committed itself; the writing threads fence their shared stores into the async proxy first.

@@ -109,7 +109,7 @@ __global__ void __launch_bounds__(Groups * 128, MinBlocks) flash_forward_wgmma_k
         scores<Keys>(s, sw128_desc(q_group + kk * 32, 16), sw128_desc(k_s + buf + kk * 32, 16), kk > 0);
       wgmma_commit();
       wgmma_wait<0>();
-      fence_accumulators(s);
+      fence_registers(s);
 
       // Hidden scores to -inf, on the tiles that can hold any. In tile coordinates key jj is
       // hidden past Tk (jj >= key_limit) and, under causal, from row ii when jj - ii > diagonal.
@@ -162,8 +162,8 @@ __global__ void __launch_bounds__(Groups * 128, MinBlocks) flash_forward_wgmma_k
         wgmma_m64n64k16_rs_tb(acc, pa[kk], sw128_desc(v_s + buf + kk * 16 * kRowBytes, 1024), 1);
       wgmma_commit();
       wgmma_wait<0>();
-      fence_accumulators(acc);
-      fence_operands(pa);
+      fence_registers(acc);
+      fence_registers(pa);
     }
     cp_async_wait_all();
     fence_proxy_async_shared();

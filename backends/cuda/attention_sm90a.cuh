@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the sm_90a attention kernels (attention_fwd_sm90a.cu, attention_bwd_sm90a.cu): tiles
 // of [B,H,T,64] bf16 operands in shared memory in wgmma's 128-byte swizzle (wgmma.cuh), loaded by
-// cp.async, and a guard for the registers of products in flight.
+// cp.async.
 #include "backends/cuda/attention_common.cuh"
 #include "backends/cuda/wgmma.cuh"
 
@@ -44,14 +44,5 @@ struct SwizzledLoader {
     }
   }
 };
-
-// Keeps the compiler from reusing an A operand's registers before the product reading them ends.
-template <int K>
-__device__ __forceinline__ void fence_operands(uint32_t (&a)[K][4]) {
-#pragma unroll
-  for (int k = 0; k < K; ++k)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(a[k][e])::"memory");
-}
 
 }  // namespace ember::cuda::attention

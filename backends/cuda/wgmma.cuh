@@ -12,6 +12,7 @@
 // groups of 1024 bytes at 1024-aligned addresses, and the 16-byte chunk c of row r stored at
 // chunk c ^ (r % 8) of that row.
 #include <cstdint>
+#include <type_traits>
 
 namespace ember::cuda::attention {
 
@@ -34,14 +35,22 @@ template <int N>
 __device__ __forceinline__ void wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
-// Keeps the compiler from moving accesses of an accumulator across a fence or a wait: called
-// after a wait (reads stay after it) and before a fence (writes stay before it).
-template <int J>
-__device__ __forceinline__ void fence_accumulators(float (&d)[J][4]) {
+// Keeps the compiler from moving accesses of registers a product uses (f32 accumulators, bf16x2
+// A operands) across a fence or a wait: called after a wait (reads stay after it, and an
+// operand's registers are not reused while the product may read them) and before a fence
+// (writes stay before it).
+template <typename T, int J>
+__device__ __forceinline__ void fence_registers(T (&d)[J][4]) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, uint32_t>, "accumulators or A operands");
 #pragma unroll
   for (int j = 0; j < J; ++j)
 #pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+f"(d[j][e])::"memory");
+    for (int e = 0; e < 4; ++e) {
+      if constexpr (std::is_same_v<T, float>)
+        asm volatile("" : "+f"(d[j][e])::"memory");
+      else
+        asm volatile("" : "+r"(d[j][e])::"memory");
+    }
 }
 // Shared memory written by the generic proxy (cp.async, stores) and read by the products next
 // needs fence_proxy_async_shared() (attention_common.cuh) in each writing thread before a barrier.
