@@ -68,7 +68,9 @@ PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double
   // A log-spaced grid finds the basin; golden-section search between the best point's neighbours.
   constexpr int grid = 200;
   const double ratio = std::log(options.max_exponent / options.min_exponent) / (grid - 1);
-  auto exponent = [&](int k) { return k == grid - 1 ? options.max_exponent : options.min_exponent * std::exp(ratio * k); };
+  auto exponent = [&](int k) {
+    return k == grid - 1 ? options.max_exponent : options.min_exponent * std::exp(ratio * k);
+  };
   int best = 0;
   std::vector<double> rss(grid);
   for (int k = 0; k < grid; ++k) {

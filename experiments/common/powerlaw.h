@@ -32,7 +32,8 @@ struct PowerLawFit {
 
 // Throws ember::Error unless x and y have the same size, x > 0 and all values finite, and there
 // are at least 3 distinct x (2 without the offset).
-PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double>& y, const PowerLawOptions& options = {});
+PowerLawFit fit_power_law(const std::vector<double>& x, const std::vector<double>& y,
+                          const PowerLawOptions& options = {});
 
 // a * x^(-b) + c.
 double power_law_value(const PowerLawFit& fit, double x);

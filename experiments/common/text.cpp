@@ -50,8 +50,8 @@ namespace {
 const std::string& window_source(const ByteCorpus& corpus, Split split, int64_t length, const char* who) {
   const std::string& bytes = corpus.bytes(split);
   check(length > 0, who, ": length ", length, " must be positive");
-  check(length + 1 <= static_cast<int64_t>(bytes.size()), who, ": a window of ", length + 1, " bytes is longer than the ",
-        split_name(split), " split of ", corpus.name, " (", bytes.size(), " bytes)");
+  check(length + 1 <= static_cast<int64_t>(bytes.size()), who, ": a window of ", length + 1,
+        " bytes is longer than the ", split_name(split), " split of ", corpus.name, " (", bytes.size(), " bytes)");
   return bytes;
 }
 
