@@ -28,12 +28,6 @@ struct GPTOptions {
   HyenaOptions hyena = {};          // the operators of HyenaLM (order 2 by default)
 };
 
-// tokens [B, T] (i64, T <= context_length) -> logits [B, T, vocab]:
-//   h = dropout(tok_emb(tokens) + pos_emb[:T]);  h = body(h);  logits = head(ln_f(h))
-// The body holds the blocks, [B, T, d] -> [B, T, d], each of which must be causal for the model
-// to be a language model. Children: tok_emb, body, ln_f (, lm_head when the weights are not
-// tied); pos_emb [context_length, d] is a parameter. Built with init_transformer_ over all
-// body->size() blocks and pos_emb ~ N(0, 0.02).
 // The caches of one CausalLM for one batch of sequences, for forward_step: one StepCache per
 // body block (nn/layers/step.h) and the number of positions seen. A new DecodeState starts a
 // new batch.
@@ -43,6 +37,12 @@ struct DecodeState {
   std::vector<StepCache> blocks;
 };
 
+// tokens [B, T] (i64, T <= context_length) -> logits [B, T, vocab]:
+//   h = dropout(tok_emb(tokens) + pos_emb[:T]);  h = body(h);  logits = head(ln_f(h))
+// The body holds the blocks, [B, T, d] -> [B, T, d], each of which must be causal for the model
+// to be a language model. Children: tok_emb, body, ln_f (, lm_head when the weights are not
+// tied); pos_emb [context_length, d] is a parameter. Built with init_transformer_ over all
+// body->size() blocks and pos_emb ~ N(0, 0.02).
 class CausalLM : public Module {
  public:
   // describe(): "name(vocab=V, context=C, d, layers=L, detail)".
