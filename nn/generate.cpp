@@ -47,7 +47,8 @@ int64_t draw(const double* logits, int64_t vocab, double u, const GenerateOption
   const double top = logits[order[0]];
   check(std::isfinite(top), "sample_tokens: row ", row, " of the logits has no finite maximum (", top, ")");
   std::vector<double> weights(static_cast<size_t>(k));
-  for (int64_t i = 0; i < k; ++i) weights[static_cast<size_t>(i)] = std::exp((logits[order[static_cast<size_t>(i)]] - top) / o.temperature);
+  for (int64_t i = 0; i < k; ++i)
+    weights[static_cast<size_t>(i)] = std::exp((logits[order[static_cast<size_t>(i)]] - top) / o.temperature);
   const double target = u * std::accumulate(weights.begin(), weights.end(), 0.0);
   int64_t choice = order[0];
   double cumulative = 0;
@@ -73,8 +74,10 @@ Tensor sample_tokens(const Tensor& logits, const GenerateOptions& options) {
   const std::vector<double> values = logits.to_vector<double>();
   const std::vector<double> uniforms = rand({batch}, {.dtype = DType::F64}).to_vector<double>();
   std::vector<int64_t> tokens(static_cast<size_t>(batch));
-  for (int64_t b = 0; b < batch; ++b)
-    tokens[static_cast<size_t>(b)] = draw(&values[static_cast<size_t>(b * vocab)], vocab, uniforms[static_cast<size_t>(b)], options, b);
+  for (int64_t b = 0; b < batch; ++b) {
+    const auto row = static_cast<size_t>(b);
+    tokens[row] = draw(&values[row * static_cast<size_t>(vocab)], vocab, uniforms[row], options, b);
+  }
   return from_vector<int64_t>(tokens, {batch}, {.dtype = DType::I64, .device = logits.device()});
 }
 

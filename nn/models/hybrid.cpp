@@ -104,7 +104,8 @@ Tensor CausalConvBlock::forward_step(const Tensor& x, StepCache& cache) {
   const Tensor h = conv_input(x);  // [B, C, t]
   const int64_t keep = conv_->weight().size(2) - 1;
   if (keep == 0) return finish(x, conv_->forward(h));  // kernel 1: no padding, nothing to keep
-  if (!cache.window.defined()) cache.window = zeros({h.size(0), h.size(1), keep}, {.dtype = h.dtype(), .device = h.device()});
+  if (!cache.window.defined())
+    cache.window = zeros({h.size(0), h.size(1), keep}, {.dtype = h.dtype(), .device = h.device()});
   check(cache.window.size(0) == x.size(0), describe(), ": forward_step input ", x.shape(),
         " has another batch size than the cached window ", cache.window.shape());
   // The window and the new inputs, convolved without padding: exactly the t causal outputs.
