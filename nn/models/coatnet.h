@@ -66,8 +66,8 @@ class CoAtNet : public Module {
 
 // Size index 0 .. 4 of nn/models/model_sizes.h (width w, depth k): stem w, conv stages {w, 2w}
 // with depths {1, k}, attention stages {2w, 4w} with depths {k, k}, head width 16. Parameters
-// at 28x28x1, 10 classes: see the table in tests/nn/test_hybrid_image_models.cpp
-// (CoAtNet.SizeLadder), 0: 53,674; 1: 111,770; 2: 357,962; 3: 783,626; 4: 2,006,730.
+// at 28x28x1, 10 classes (ModelSizes.ParameterCounts): 0: 75,384; 1: 166,063; 2: 586,082;
+// 3: 1,306,126; 4: 3,472,306.
 CoAtNetOptions coatnet_options(int64_t size, int64_t image_size = 28, int64_t in_channels = 1,
                                int64_t num_classes = 10);
 std::shared_ptr<CoAtNet> coatnet(int64_t size, int64_t image_size = 28, int64_t in_channels = 1,

@@ -60,10 +60,10 @@ class MobileViT : public Module {
   ModulePtr head_;
 };
 
-// Size index 0 .. 4 of nn/models/model_sizes.h (width w, depth k): stem w / 2, stages {w, 2w}
-// with Transformer widths {2w, 3w} and depths {k, 2k}... see mobilevit.cpp; parameters at
-// 28x28x1, 10 classes (MobileViT.SizeLadder): 0: 55,778; 1: 114,402; 2: 372,786;
-// 3: 814,146; 4: 2,121,122.
+// Size index 0 .. 4 of nn/models/model_sizes.h (width w, depth k): stem max(8, w / 2), stages
+// {w, 2w} with Transformer widths {2w, 3w} and depths {k, k}, head width 16. Parameters at
+// 28x28x1, 10 classes (ModelSizes.ParameterCounts): 0: 73,154; 1: 161,950; 2: 393,818;
+// 3: 879,490; 4: 1,987,178.
 MobileViTOptions mobilevit_options(int64_t size, int64_t image_size = 28, int64_t in_channels = 1,
                                    int64_t num_classes = 10);
 std::shared_ptr<MobileViT> mobilevit(int64_t size, int64_t image_size = 28, int64_t in_channels = 1,
