@@ -53,7 +53,7 @@ Tensor MultiHeadAttention::forward(const Tensor& x, const Tensor& mask) {
   };
   Tensor y = scaled_dot_product_attention(project(0), project(1), project(2), causal_, mask, dropout_, is_training());
   // The heads merge back into [B, T, d]: the one copy of the layer.
-  return out_proj_->forward(reshape(transpose(y, 1, 2), {batch, length, d_model_}));
+  return (*out_proj_)(reshape(transpose(y, 1, 2), {batch, length, d_model_}));
 }
 
 }  // namespace ember::nn

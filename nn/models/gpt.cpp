@@ -45,11 +45,11 @@ Tensor CausalLM::forward(const Tensor& tokens) {
   const int64_t length = tokens.size(1);
   check(length >= 1 && length <= options_.context_length, describe(), ": tokens ", tokens.shape(), " have length ",
         length, ", outside 1 .. context_length = ", options_.context_length);
-  Tensor h = tok_emb_->forward(tokens);
+  Tensor h = (*tok_emb_)(tokens);
   if (pos_emb_.defined()) h = h + slice(pos_emb_, 0, 0, length);
-  if (dropout_) h = dropout_->forward(h);
-  h = ln_f_->forward(body_->forward(h));
-  return lm_head_ ? lm_head_->forward(h) : matmul(h, transpose(tok_emb_->weight(), 0, 1));
+  if (dropout_) h = (*dropout_)(h);
+  h = (*ln_f_)((*body_)(h));
+  return lm_head_ ? (*lm_head_)(h) : matmul(h, transpose(tok_emb_->weight(), 0, 1));
 }
 
 std::shared_ptr<CausalLM> GPT(const GPTOptions& o) {

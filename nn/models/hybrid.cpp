@@ -55,9 +55,9 @@ Tensor ImageHybrid::forward(const Tensor& images) {
   check(images.size(2) == options_.image_size && images.size(3) == options_.image_size, describe(), ": input ",
         images.shape(), " must be ", options_.image_size, "x", options_.image_size, " images");
   Tensor h = images;
-  for (const ModulePtr& conv : convs_) h = conv->forward(h);
-  h = norm_->forward(blocks_->forward(to_tokens_->forward(h) + pos_emb_));
-  return head_->forward(mean(h, {1}));
+  for (const ModulePtr& conv : convs_) h = (*conv)(h);
+  h = (*norm_)((*blocks_)((*to_tokens_)(h) + pos_emb_));
+  return (*head_)(mean(h, {1}));
 }
 
 CausalConvBlock::CausalConvBlock(int64_t d_model, int64_t kernel, int64_t expansion, bool depthwise,
@@ -82,10 +82,10 @@ CausalConvBlock::CausalConvBlock(int64_t d_model, int64_t kernel, int64_t expans
 
 Tensor CausalConvBlock::forward(const Tensor& x) {
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
-  const Tensor h = transpose(act_->forward(in_proj_->forward(ln_->forward(x))), 1, 2);  // [B, C, T]
-  const Tensor c = slice(conv_->forward(h), 2, 0, x.size(1));
-  Tensor y = out_proj_->forward(act_->forward(transpose(c, 1, 2)));
-  return x + (dropout_ ? dropout_->forward(y) : y);
+  const Tensor h = transpose((*act_)((*in_proj_)((*ln_)(x))), 1, 2);  // [B, C, T]
+  const Tensor c = slice((*conv_)(h), 2, 0, x.size(1));
+  Tensor y = (*out_proj_)((*act_)(transpose(c, 1, 2)));
+  return x + (dropout_ ? (*dropout_)(y) : y);
 }
 
 std::shared_ptr<CausalLM> HybridLM(const HybridLMOptions& o) {
