@@ -201,6 +201,16 @@ std::vector<OpCase> cases() {
   c.push_back({"max_pool2d", {{{2, 3, 6, 7}}}, [](V x) { return max_pool2d(x[0], {2, 2}, Size2{2, 2}, {1, 1}); }});
   c.push_back({"avg_pool2d", {{{2, 3, 6, 7}}}, [](V x) { return avg_pool2d(x[0], {3, 2}, Size2{1, 2}); }});
   c.push_back({"adaptive_avg_pool2d", {{{2, 3, 6, 7}}}, [](V x) { return adaptive_avg_pool2d(x[0], {4, 3}); }});
+  c.push_back({"pool options", {{{2, 3, 6, 7}}}, [](V x) {
+                 return max_pool2d(x[0], {2, 2}, {.padding = {1, 1}, .dilation = {2, 1}, .ceil_mode = true}) +
+                        avg_pool2d(x[0], {3, 3}, {.stride = Size2{2, 2}, .padding = {1, 1}, .ceil_mode = true,
+                                                  .count_include_pad = false});
+               }});
+  c.push_back({"weighted losses", {{{6, 5}}, {{6}, Kind::Index, 5}, {{5}, Kind::Positive}, {{6, 5}}},
+               [](V x) {
+                 return cross_entropy(x[0], x[1], Reduction::Mean, -100, 0.1, x[2]) +
+                        binary_cross_entropy_with_logits(x[0], sigmoid(x[3]), Reduction::Sum, x[2]);
+               }});
   // attention and the FFT long convolution
   c.push_back({"attention", {{{2, 2, 5, 4}}, {{2, 2, 5, 4}}, {{2, 2, 5, 4}}},
                [](V x) { return scaled_dot_product_attention(x[0], x[1], x[2]); }});
