@@ -23,13 +23,14 @@ struct Scale {
   int64_t batch_size = 64;
   int64_t epochs = 300;           // the budget of every probe, in epochs, for every optimizer
   SearchOptions search;           // start, tolerance (max_n is set per data set)
-  int64_t tune_divisor = 8;       // learning rates are tuned at n = parameters / tune_divisor
+  int64_t tune_divisor = 4;       // learning rates are tuned at n = parameters / tune_divisor
   int64_t class_pool = 1500;      // classes study: every k-class pool is cut to this many samples
   int64_t generalisation_n = 512;  // training set of the test-accuracy runs
 
   ModelSpec mlp, cnn, data_model, cover_model;  // the models most studies compare
   ModelSpec deep_mlp, wide_mlp;                 // width-depth: equal parameters, 3 layers vs 1
   std::vector<ModelSpec> label_models;          // labels and activation studies: the MLP (and the CNN)
+  std::vector<std::string> label_conditions;    // labels study: the conditions run (by label); empty: all
   std::vector<std::string> optimizers;          // optimizers study (on the MLP); sgd and gd decide the claim
   std::vector<ModelSpec> mlp_sizes, cnn_sizes, vit_sizes;  // architectures (28x28 for all)
   std::vector<ModelSpec> generalisation_models;

@@ -70,10 +70,9 @@ FitResult Lab::fit(const Request& request, double lr, int64_t n, uint64_t seed, 
 
 const TunedRate& Lab::learning_rate(const ModelSpec& model, const DataSpec& data, const std::string& optimizer,
                                     experiments::Progress& progress) {
-  // Tuned per model and optimizer on random labels of the data set at two sizes, n = parameters
-  // / divisor (where a good rate fits fast) and 4x that (near or past the capacity of most
-  // models here, where a good rate gets furthest): a rate that only fits small sets quickly
-  // does not win.
+  // Tuned per model and optimizer on random labels of the data set at n = parameters / divisor,
+  // near the capacity of the models here, where a rate too high or too low shows (tuned far
+  // below capacity, the highest rate wins by fitting fastest and then fails larger sets).
   const DataSpec tuning_data{.dataset = data.dataset, .labels = "random", .downsample = data.downsample};
   const std::string key = model.name() + "|" + tuning_data.name() + "|" + optimizer;
   if (auto it = tuned_.find(key); it != tuned_.end()) return it->second;
@@ -81,19 +80,17 @@ const TunedRate& Lab::learning_rate(const ModelSpec& model, const DataSpec& data
   const auto& pool = data_.pool(tuning_data);
   const int64_t params = count_parameters(model, pool.sample_shape, pool.num_classes);
   const int64_t most = std::min(pool.size(), scale_.max_n);
-  const int64_t small = std::clamp<int64_t>(params / scale_.tune_divisor, 8, most);
-  const std::vector<int64_t> sizes = {small, std::min(4 * small, most)};
+  const int64_t n = std::clamp<int64_t>(params / scale_.tune_divisor, 8, most);
   const int64_t budget = budget_epochs(scale_, tuning);
   TunedRate tuned = tune_learning_rate(optimizer, [&](double lr) {
     double total = 0;
-    for (int64_t n : sizes)
-      for (int s = 0; s < scale_.tune_seeds; ++s) {
-        const FitResult r = fit(tuning, lr, n, run_seed(options_.seed, kTuningSeedBase + s, n), progress);
-        total += tuning_score(r.fit(), std::isfinite(r.loss) ? r.train_accuracy : 0.0, r.epochs, budget);
-      }
-    return total / static_cast<double>(sizes.size() * scale_.tune_seeds);
+    for (int s = 0; s < scale_.tune_seeds; ++s) {
+      const FitResult r = fit(tuning, lr, n, run_seed(options_.seed, kTuningSeedBase + s, n), progress);
+      total += tuning_score(r.fit(), std::isfinite(r.loss) ? r.train_accuracy : 0.0, r.epochs, budget);
+    }
+    return total / scale_.tune_seeds;
   });
-  progress.line("lr tuning " + key + " at n=" + std::to_string(sizes[0]) + " and " + std::to_string(sizes[1]) + ": " +
+  progress.line("lr tuning " + key + " at n=" + std::to_string(n) + ": " +
                 format_number(tuned.lr) + (tuned.at_limit ? " (at the limit of the range)" : ""));
   return tuned_[key] = tuned;
 }

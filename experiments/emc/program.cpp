@@ -16,10 +16,11 @@ experiments::Program emc_program() {
                            "activations and optimizers, with budgets in epochs (equal for every optimizer) and "
                            "failures counted only once training has converged.",
             .studies = study_infos(),
-            .mode_help = {"cover, labels, activation, optimizers on a 3k-parameter MLP, 5 seeds, 300 epochs a "
-                          "probe (about 8 minutes as 2 shards on 2 cores)",
-                          "every study, 5 seeds (about 80 CPU-minutes as 16 shards of one thread)",
-                          "larger models, 28x28 digits, 8 seeds, 1000 epochs (GPU, in shards)"}};
+            .mode_help = {"cover, labels (random labels, Gaussian inputs), activation, optimizers on a 490-parameter "
+                          "MLP at 7x7, 5 seeds, 3000 epochs a probe (about 6 minutes as 2 shards on 2 cores)",
+                          "every study, 5 seeds, 3000 epochs a probe, as 16 single-threaded shards (the CNN and ViT "
+                          "measurements dominate; see README.md for the estimate)",
+                          "larger models, 14x14 and 28x28 digits, 8 seeds, 10000 epochs (GPU, in shards)"}};
   p.plan = plan_jobs;
   p.report = fill_report;
   return p;

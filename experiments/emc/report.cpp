@@ -36,8 +36,7 @@ std::string design_text(const Scale& s) {
          "non-finite *diverged*. A seed whose EMC is bounded by a budget or diverged probe (the smallest failed n) "
          "makes every comparison using it inconclusive (budget).\n"
          "- **Learning rates**: tuned per model, optimizer and data set on random labels at n = parameters / " +
-         std::to_string(s.tune_divisor) + " and 4x that (a rate must fit small sets fast and get furthest near "
-         "capacity), over " + std::to_string(s.tune_seeds) +
+         std::to_string(s.tune_divisor) + " (near the capacity of these models), over " + std::to_string(s.tune_seeds) +
          " seeds of their own, on a grid of steps of √10 that starts with three rates and grows while the best "
          "rate is on an edge (score: training accuracy, plus a bonus for fitting early).\n"
          "- **Fair comparisons**: the data study compares semantic labels with semantic labels (and random "

@@ -91,7 +91,10 @@ std::vector<Request> study_requests(const std::string& study, const Scale& s) {
       }
   } else if (study == "labels") {
     for (const auto& m : s.label_models)
-      for (const auto& c : label_conditions(ds)) out.push_back(emc_request(m, c.data));
+      for (const auto& c : label_conditions(ds))
+        if (s.label_conditions.empty() ||
+            std::count(s.label_conditions.begin(), s.label_conditions.end(), c.label) > 0)
+          out.push_back(emc_request(m, c.data));
   } else if (study == "classes") {
     for (const std::string labels : {"semantic", "random"})
       for (int64_t k : {2, 5, 10}) out.push_back(emc_request(s.mlp, class_subset(s, k, labels)));
