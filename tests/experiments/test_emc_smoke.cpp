@@ -199,6 +199,19 @@ TEST(EmcLab, OneSearchEndToEnd) {
   fs::remove_all(root);
 }
 
+TEST(EmcModels, EveryArchitectureOfTheScalesBuilds) {
+  // CNNs on 7x7 digits (standard), the ViT on 28x28 as 16 patches of 7x7.
+  for (const auto& [spec, side] : {std::pair{ModelSpec{.arch = "mlp", .widths = {8}}, 7},
+                                   std::pair{ModelSpec{.arch = "cnn", .widths = {4, 8}}, 7},
+                                   std::pair{ModelSpec{.arch = "vit", .widths = {8}, .depth = 1}, 28}}) {
+    const Shape image = {1, side, side};
+    const auto model = build_model(spec, image, 10);
+    EXPECT_EQ(model->forward(randn({3, 1, side, side})).shape(), (Shape{3, 10})) << spec.name();
+    EXPECT_EQ(count_parameters(spec, image, 10), model->num_parameters()) << spec.name();
+  }
+  EXPECT_THROW(build_model({.arch = "vit", .widths = {8}}, {1, 10, 10}, 10), Error);  // side not a multiple of 7
+}
+
 TEST(EmcPlan, OneJobPerMeasurementAndSeedSharedOnce) {
   experiments::RunOptions options;
   options.mode = experiments::Mode::Quick;

@@ -10,6 +10,7 @@
 #include "experiments/common/program.h"
 #include "experiments/common/results_dir.h"
 #include "experiments/common/verdict.h"
+#include "tensor/error.h"
 
 namespace fs = std::filesystem;
 using namespace ember::experiments;
