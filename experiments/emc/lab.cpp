@@ -121,12 +121,12 @@ Record Lab::measure(const Request& request, int seed, experiments::Progress& pro
     budget += r.outcome == Outcome::Budget;
     diverged += r.outcome == Outcome::Diverged;
   }
-  Bound bound;
+  std::string bound = "none";
   double bound_gradient = std::numeric_limits<double>::quiet_NaN();
   int64_t bound_epochs = 0;
   if (result.first_failure > 0 && probes.count(result.first_failure)) {
     const FitResult& r = probes.at(result.first_failure);
-    bound.outcome = outcome_name(r.outcome);
+    bound = outcome_name(r.outcome);
     bound_gradient = r.gradient_ratio;
     bound_epochs = r.epochs;
   }
@@ -134,7 +134,7 @@ Record Lab::measure(const Request& request, int seed, experiments::Progress& pro
   for (double lr : tuned.tried) grid += (grid.empty() ? "" : " ") + format_number(lr);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   progress.line(request.key() + " seed " + std::to_string(seed) + ": EMC " + (result.censored ? ">= " : "") +
-                std::to_string(result.emc) + ", bounded by a " + bound.outcome + " probe (" +
+                std::to_string(result.emc) + ", bounded by a " + bound + " probe (" +
                 std::to_string(probes.size()) + " probes)");
   return {{"key", request.key()},
           {"kind", "emc"},
@@ -153,7 +153,7 @@ Record Lab::measure(const Request& request, int seed, experiments::Progress& pro
           {"emc", result.emc},
           {"censored", result.censored},
           {"first_failure", result.first_failure},
-          {"bound", bound.outcome},
+          {"bound", bound},
           {"bound_epochs", bound_epochs},
           {"bound_gradient_ratio", bound_gradient},
           {"probes", static_cast<int>(probes.size())},
@@ -169,6 +169,7 @@ Record Lab::test_run(const Request& request, int seed, experiments::Progress& pr
   const experiments::Dataset& pool = data_.pool(request.data);
   const int64_t n = std::min(scale_.generalisation_n, pool.size());
   nn::ModulePtr model;
+  const auto start = std::chrono::steady_clock::now();
   const FitResult r = fit(request, tuned.lr, n, run_seed(options_.seed, seed, n), progress, &model);
   auto [xt, yt] = experiments::to_tensors(data_.mnist_test(request.data.downsample), options_.device);
   const double test = evaluate(*model, xt, yt).first;
@@ -184,7 +185,8 @@ Record Lab::test_run(const Request& request, int seed, experiments::Progress& pr
           {"n", n},
           {"outcome", outcome_name(r.outcome)},
           {"train_accuracy", r.train_accuracy},
-          {"test_accuracy", test}};
+          {"test_accuracy", test},
+          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
 }
 
 }  // namespace ember::emc

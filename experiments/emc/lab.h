@@ -28,19 +28,14 @@ struct Request {
 // The epochs of every probe of `request`: the scale's budget whatever the model and optimizer.
 int64_t budget_epochs(const Scale& scale, const Request& request);
 
-// What bounds a search's EMC from above: the outcome of the probe at its first failure.
-// "converged" is a capacity measurement; "budget" and "diverged" are not; "none" when no probe
-// failed (the search fitted every sample it could use: a lower bound).
-struct Bound {
-  std::string outcome = "none";
-  bool limited() const { return outcome == "budget" || outcome == "diverged"; }
-};
-
 class Lab {
  public:
   Lab(const experiments::RunOptions& options, Scale scale);
 
-  // One seed's EMC search (seed 0, 1, ...): params, lr, emc, censored, bound, probe counts.
+  // One seed's EMC search (seed 0, 1, ...): params, lr, emc, censored, probe counts, and the
+  // bound: the outcome of the probe at its first failure, which bounds the EMC from above
+  // ("converged" is a capacity measurement; "budget" and "diverged" are not; "none" when no
+  // probe failed and the EMC is a lower bound).
   experiments::Record measure(const Request& request, int seed, experiments::Progress& progress);
   // One seed's train and test accuracy at scale.generalisation_n (semantic MNIST).
   experiments::Record test_run(const Request& request, int seed, experiments::Progress& progress);

@@ -4,11 +4,6 @@
 
 namespace ember::emc {
 
-const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names = {"sgd", "gd", "adam", "adamw", "shampoo"};
-  return names;
-}
-
 bool full_batch(const std::string& name) { return name == "gd"; }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params, double lr) {

@@ -23,6 +23,4 @@ struct LearningRateRange {
 };
 LearningRateRange learning_rate_range(const std::string& name);
 
-const std::vector<std::string>& optimizer_names();
-
 }  // namespace ember::emc

@@ -17,7 +17,7 @@ experiments::Program emc_program() {
                            "failures counted only once training has converged.",
             .studies = study_infos(),
             .mode_help = {"cover, labels (random labels, Gaussian inputs), activation, optimizers on a 490-parameter "
-                          "MLP at 7x7, 5 seeds, 3000 epochs a probe (about 6 minutes as 2 shards on 2 cores)",
+                          "MLP at 7x7, 5 seeds, 3000 epochs a probe (4 to 6 minutes as 2 shards on 2 cores)",
                           "every study, 5 seeds, 3000 epochs a probe, as 16 single-threaded shards (the CNN and ViT "
                           "measurements dominate; see README.md for the estimate)",
                           "larger models, 14x14 and 28x28 digits, 8 seeds, 10000 epochs (GPU, in shards)"}};
