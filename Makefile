@@ -29,7 +29,7 @@ sanitize:
 # The experiment programs, their quick modes one after another (each writes results/<name>/).
 # QUICK_SHARDS_<name>: processes side by side (experiments/run.sh); 1 = one process on all cores,
 # which the programs that time kernels need.
-QUICK_SHARDS_emc ?= 1
+QUICK_SHARDS_emc ?= $(JOBS)
 QUICK_SHARDS_hyena ?= 1
 QUICK_SHARDS_hybrid ?= 1
 QUICK_SHARDS_rlhf ?= 1
