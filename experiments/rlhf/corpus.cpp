@@ -1,41 +1,20 @@
 #include "experiments/rlhf/corpus.h"
 
 #include <algorithm>
-#include <fstream>
 #include <random>
 #include <vector>
 
+#include "experiments/common/text.h"
 #include "tensor/creation.h"
 #include "tensor/error.h"
 
 namespace ember::rlhf {
 
-namespace {
-
-// Debian's `bible -f` lines are "Ge1:1 In the beginning ...": the reference goes.
-std::string strip_reference(const std::string& line) {
-  const auto space = line.find(' ');
-  return space == std::string::npos ? line : line.substr(space + 1);
-}
-
-}  // namespace
-
 Corpus load_corpus(const std::filesystem::path& data) {
-  const auto file = data / "bible" / "kjv.txt";
-  std::ifstream in(file, std::ios::binary);
-  check(static_cast<bool>(in), "rlhf: corpus ", file.string(),
-        " not found (run experiments/fetch_data.sh, or pass --data)");
-  Corpus corpus;
-  std::string line;
-  int64_t n = 0;
-  while (std::getline(in, line)) {
-    check(line.find('\0') == std::string::npos, "rlhf: corpus ", file.string(), " is corrupt: a NUL byte on line ",
-          n + 1);
-    // Every tenth verse is validation text, the rest training text.
-    (n % 10 == 1 ? corpus.validation : corpus.train) += strip_reference(line) + "\n";
-    ++n;
-  }
-  check(corpus.train.size() > 4096 && corpus.validation.size() > 1024, "rlhf: corpus ", file.string(),
+  // text.h checks the file (missing, NUL bytes, malformed UTF-8, the 66 books) and splits by book.
+  const auto bytes = experiments::byte_corpus(experiments::load_bible_kjv(data / "bible" / "kjv.txt"));
+  Corpus corpus{bytes.train, bytes.validation};
+  check(corpus.train.size() > 4096 && corpus.validation.size() > 1024, "rlhf: the corpus in ", data.string(),
         " is too short (", corpus.train.size() + corpus.validation.size(), " bytes) to train on and prompt from");
   return corpus;
 }

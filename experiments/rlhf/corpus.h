@@ -1,7 +1,7 @@
 #pragma once
 // The English text the policies are pre-trained on and prompted with: the King James Bible
 // (Debian's bible-kjv-text, put under data/bible/kjv.txt by experiments/fetch_data.sh), split
-// into training and validation bytes by experiments/common/text.h's fixed document split.
+// into training and validation bytes by experiments/common/text.h's fixed split by book.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -15,7 +15,7 @@ struct Corpus {
 };
 
 // Reads <data>/bible/kjv.txt. Throws ember::Error naming the file when it is missing, empty,
-// holds a NUL byte or is too short to cut prompts from.
+// corrupt (a NUL byte, malformed UTF-8, not the 66 books) or too short to cut prompts from.
 Corpus load_corpus(const std::filesystem::path& data);
 
 // `batch` windows of length + 1 consecutive training bytes, i64 [batch, length + 1], starts

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "experiments/rlhf/generate_shim.h"
+#include "nn/generate.h"
 #include "autograd/shape_ops.h"
 #include "tensor/creation.h"
 #include "tensor/error.h"

@@ -6,7 +6,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/shape_ops.h"
 #include "experiments/common/stats.h"
-#include "experiments/rlhf/generate_shim.h"
+#include "nn/generate.h"
 #include "experiments/rlhf/losses.h"
 #include "experiments/rlhf/training.h"
 #include "optim/adam.h"

@@ -75,7 +75,7 @@ TEST_F(RlhfCorpus, MissingCorruptAndShort) {
     load_corpus(dir);
     FAIL() << "a missing corpus must throw";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not found"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("missing"), std::string::npos);
   }
   fs::create_directories(dir / "bible");
   write(std::string("Ge1:1 In the beginning\nGe1:2 And\0the earth\n", 42));
@@ -83,17 +83,16 @@ TEST_F(RlhfCorpus, MissingCorruptAndShort) {
     load_corpus(dir);
     FAIL() << "a NUL byte must throw";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("NUL byte"), std::string::npos);
   }
   write("Ge1:1 In the beginning\n");
   EXPECT_THROW(load_corpus(dir), Error);
 }
 
-TEST_F(RlhfCorpus, PromptsStartAtWords) {
+TEST(RlhfPrompts, StartAtWords) {
   std::string text;
-  for (int i = 0; i < 400; ++i) text += "Ge1:" + std::to_string(i) + " And God saw the light, that it was good.\n";
-  write(text);
-  const Corpus corpus = load_corpus(dir);
+  for (int i = 0; i < 400; ++i) text += "And God saw the light, that it was good.\n";
+  const Corpus corpus{text, text};
   const auto tokens = prompts(corpus, 5, 8, 3).to_vector<int64_t>();
   ASSERT_EQ(tokens.size(), 40u);
   for (int p = 0; p < 5; ++p) EXPECT_NE(tokens[p * 8], ' ');
