@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "experiments/rlhf/lab.h"
+#include "tensor/error.h"
 #include "tensor/random.h"
 
 namespace ember::rlhf {
@@ -63,6 +64,10 @@ experiments::Program rlhf_program() {
                     "5 seeds, 5 sizes (11k-119k parameters), 60 RL steps: about 80 CPU-minutes in 80 jobs of <= 6 "
                     "minutes single-threaded",
                     "8 seeds, 6 sizes up to d=192, longer texts and 300 RL steps (meant for --device cuda)"}};
+  // The models are built and trained on the host; a CUDA run is not implemented yet.
+  p.validate = [](const experiments::RunOptions& options) {
+    check(options.device.is_cpu(), "--device: rlhf runs on the CPU only for now (got a CUDA device)");
+  };
   p.plan = [](const experiments::RunOptions& options) {
     auto lab = std::make_shared<Lab>(scale_for(options.mode), options);
     const Scale& s = lab->scale();
