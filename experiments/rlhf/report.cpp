@@ -157,7 +157,7 @@ void scaling_claims(const std::vector<Record>& rows, Report& report) {
       const double params = std::pow(10.0, m.x[i]);
       s.x.push_back(params), s.y.push_back(m.mean[i]), s.err.push_back(m.sd[i]);
       if (i < a.x.size()) t.x.push_back(params), t.y.push_back(a.mean[i]), t.err.push_back(a.sd[i]);
-      table.push_back({f, fmt(params, 3), format_mean_sd(m.mean[i], m.sd[i], 3),
+      table.push_back({f, std::to_string(std::llround(params)), format_mean_sd(m.mean[i], m.sd[i], 3),
                        fmt(gold_acc.mean[i], 3), i < a.x.size() ? format_mean_sd(a.mean[i], a.sd[i], 2) : "-"});
     }
     acc_plot.series.push_back(s);
@@ -217,14 +217,16 @@ void efficiency_claim(const std::vector<Record>& rows, Report& report) {
   for (const char* f : kFamilies) {
     const auto m = mean_curve(acc.at(f));
     plot.series.push_back({.name = f, .x = m.x, .y = m.mean, .err = m.sd});
-    for (size_t i = 0; i < m.x.size(); ++i) table.push_back({f, fmt(m.x[i], 5), format_mean_sd(m.mean[i], m.sd[i], 3)});
+    for (size_t i = 0; i < m.x.size(); ++i) table.push_back({f, std::to_string(static_cast<int64_t>(m.x[i])), format_mean_sd(m.mean[i], m.sd[i], 3)});
   }
   plot.series.push_back({.name = "target", .x = {plot.series[0].x.front(), plot.series[0].x.back()},
                          .y = {target, target}, .dashed = true});
   report.line_plot("accuracy_vs_pairs.png", plot);
+  const Record& r0 = rows.front();
   report.section("Preference models against training pairs",
-                 "Reward models of width " + fmt(num(rows.front(), "width"), 3) + " (" +
-                     fmt(num(rows.front(), "params"), 3) + " / family parameters), one run per pair count.\n\n" +
+                 "Reward models of width " + std::to_string(r0.at("width").get<int64_t>()) + " (" +
+                     std::to_string(r0.at("params").get<int64_t>()) + " parameters as a " + str(r0, "family") +
+                     "), one run per pair count and seed.\n\n" +
                      markdown_table({"family", "pairs", "label accuracy"}, table));
 }
 
@@ -287,8 +289,10 @@ void rl_claims(const std::vector<Record>& rows, Report& report) {
                       " (means " + fmt(mean_of(kl_t), 3) + " vs " + fmt(mean_of(kl_h), 3) + ")",
                   decide(d, above(0), budget)});
   }
-  // Claim 5: proxy-gold correlation over steps in the first and last thirds, every run.
-  std::vector<double> early_r, delta_r, early_slope, late_slope;
+  // Claim 5: proxy-gold correlation over steps in the first and last thirds of every run, averaged
+  // over the runs of a seed (both families, both algorithms): the replicates are the seeds.
+  std::map<int, std::vector<double>> early_by_seed, delta_by_seed;
+  std::vector<double> early_slope, late_slope;
   for (const auto& [algo, fams] : runs)
     for (const auto& [f, seeds] : fams)
       for (const auto& [s, run] : seeds) {
@@ -303,15 +307,18 @@ void rl_claims(const std::vector<Record>& rows, Report& report) {
         auto [pl, gl] = window(n - third);
         const double re = pearson(pe, ge), rl = pearson(pl, gl);
         if (std::isnan(re) || std::isnan(rl)) continue;
-        early_r.push_back(re);
-        delta_r.push_back(rl - re);
+        early_by_seed[s].push_back(re);
+        delta_by_seed[s].push_back(rl - re);
         early_slope.push_back(fit_line(pe, ge).slope);
         late_slope.push_back(fit_line(pl, gl).slope);
       }
+  std::vector<double> early_r, delta_r;
+  for (const auto& [s, v] : early_by_seed) early_r.push_back(mean_of(v));
+  for (const auto& [s, v] : delta_by_seed) delta_r.push_back(mean_of(v));
   const Interval er = bootstrap_mean(early_r), dr = bootstrap_mean(delta_r);
   report.claim({"5", "Proxy and gold reward correlate linearly early in RL fine-tuning",
                 "approximately linear early", "Pearson r over the first third of steps " + format_interval(er) +
-                    " (over " + std::to_string(early_r.size()) + " runs; claimed region r > 0.5)",
+                    " (run means of " + std::to_string(early_r.size()) + " seeds; claimed region r > 0.5)",
                 decide(er, above(0.5))});
   report.claim({"5b", "... and the relation weakens later (proxy and gold part)", "the relation changes later",
                 "r(last third) - r(first third) " + format_interval(dr) + "; gold-per-proxy slope early " +

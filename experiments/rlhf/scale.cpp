@@ -21,7 +21,8 @@ Scale scale_for(experiments::Mode mode) {
     case experiments::Mode::Standard:
       s.pretrain.steps = 300;
       s.reward_training = {.steps = 300, .eval_every = 25};
-      s.rl.steps = 60;
+      s.pair_counts = {250, 500, 1000, 2000};
+      s.rl.steps = 50;
       break;
     case experiments::Mode::Full:
       s.seeds = 8;

@@ -60,8 +60,8 @@ experiments::Program rlhf_program() {
       .studies = {{"scaling", "does preference accuracy grow log-linearly with size, and robustness with it?"},
                   {"efficiency", "do hybrids reach an accuracy with fewer preference pairs?"},
                   {"rl", "do hybrids drift less (KL) for the same reward gain, and where do proxy and gold part?"}},
-      .mode_help = {"2 seeds, 3 reward-model sizes, 24 RL steps: about 10 minutes on 2 cores (no verdicts)",
-                    "5 seeds, 5 sizes (11k-119k parameters), 60 RL steps: about 80 CPU-minutes in 80 jobs of <= 6 "
+      .mode_help = {"2 seeds, 3 reward-model sizes, 24 RL steps: about 6 CPU-minutes (no verdicts)",
+                    "5 seeds, 5 sizes (11k-119k parameters), 50 RL steps: about 80 CPU-minutes in 80 jobs of <= 6 "
                     "minutes single-threaded",
                     "8 seeds, 6 sizes up to d=192, longer texts and 300 RL steps (meant for --device cuda)"}};
   // The models are built and trained on the host; a CUDA run is not implemented yet.

@@ -88,8 +88,18 @@ RewardTrainResult train_reward_model(RewardModel& model, const Pool& pool, const
   RewardTrainResult result;
   result.validation_accuracy = -1;
   std::map<std::string, Tensor> best;
+  // Checks score only the held-out items: the training items are most of the pool.
+  std::vector<int64_t> heldout;
+  for (const auto* pairs : {&data.validation, &data.test})
+    for (const auto& p : *pairs) heldout.push_back(p.a), heldout.push_back(p.b);
+  std::sort(heldout.begin(), heldout.end());
+  heldout.erase(std::unique(heldout.begin(), heldout.end()), heldout.end());
+  std::vector<std::string> heldout_texts;
+  for (int64_t i : heldout) heldout_texts.push_back(pool.texts[i]);
   auto evaluate = [&](int step) {
-    const auto scores = score_texts(model, pool.texts);
+    std::vector<double> scores(pool.texts.size(), 0.0);
+    const auto s = score_texts(model, heldout_texts);
+    for (size_t k = 0; k < heldout.size(); ++k) scores[heldout[k]] = s[k];
     const double val = pair_accuracy(scores, pool, data.validation, false);
     if (val > result.validation_accuracy) {
       result.validation_accuracy = val;
