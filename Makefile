@@ -32,7 +32,7 @@ sanitize:
 QUICK_SHARDS_emc ?= $(JOBS)
 QUICK_SHARDS_hyena ?= 1
 QUICK_SHARDS_hybrid ?= 1
-QUICK_SHARDS_rlhf ?= 1
+QUICK_SHARDS_rlhf ?= $(JOBS)
 
 run: $(addprefix run-,$(EXPERIMENTS))
 
