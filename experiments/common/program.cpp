@@ -395,9 +395,12 @@ int execute(const Program& program, const Settings& s, std::ostream& log) {
       check(fs::is_directory(shards), "--merge: ", shards.string(), " not found (run the shards first with --shard K/N)");
       int count = -1;
       for (const auto& entry : fs::directory_iterator(shards)) {
+        // Only finished shards, "K-of-N": an interrupted one is still "K-of-N.partial".
         const std::string name = entry.path().filename().string();
         const auto of = name.find("-of-");
-        if (!entry.is_directory() || of == std::string::npos || name.size() > 64) continue;
+        if (!entry.is_directory() || of == std::string::npos || !all_digits(name.substr(0, of)) ||
+            !all_digits(name.substr(of + 4)))
+          continue;
         const int n = std::stoi(name.substr(of + 4));
         check(count < 0 || n == count, "--merge: ", shards.string(), " holds shards of ", count, " and of ", n,
               " parts; remove the stale ones");

@@ -154,9 +154,12 @@ TEST_F(ProgramTest, ShardsMergeToTheSingleRun) {
   Program p = toy_program(c);
   ASSERT_EQ(run(p, {"--out", out + "-single"}), 0);
   EXPECT_EQ(run(p, {"--out", out, "--merge"}), 1);  // no shards yet
-  ASSERT_EQ(run(p, {"--out", out, "--shard", "0/2"}), 0);
-  EXPECT_EQ(run(p, {"--out", out, "--merge"}), 1);  // one of two missing
+  c.fail_on_b2 = true;  // shard 0 of 2 holds b1 (costs 3, 2, 2, 2, 1 go to parts 0, 1, 1, 0, 1)
+  EXPECT_EQ(run(p, {"--out", out, "--shard", "0/2"}), 1);
+  c.fail_on_b2 = false;
   ASSERT_EQ(run(p, {"--out", out, "--shard", "1/2"}), 0);
+  EXPECT_EQ(run(p, {"--out", out, "--merge"}), 1);  // one of two missing: only its .partial is there
+  ASSERT_EQ(run(p, {"--out", out, "--shard", "0/2", "--resume"}), 0);
   EXPECT_EQ(run(p, {"--out", out, "--merge", "--seed", "9"}), 1);  // other settings
   // The report names the machine the shards ran on, not the one that merges them.
   for (const char* shard : {"0-of-2", "1-of-2"}) {
