@@ -54,15 +54,17 @@ std::string crossover(const Timings& t, const std::string& base, const std::stri
   }
   if (at) *at = std::nan("");
   if (ratio.empty()) return "not measured";
-  if (ratio.front().second <= 1) return "Hyena already faster at the smallest length (" + format_number(ratio.front().first) + ")";
-  for (size_t i = 0; i + 1 < ratio.size(); ++i) {
-    const auto [t0, r0] = ratio[i];
-    const auto [t1, r1] = ratio[i + 1];
-    if (r0 > 1 && r1 <= 1) {
-      const double x = std::exp(std::log(t0) + (std::log(t1) - std::log(t0)) * std::log(r0) / (std::log(r0) - std::log(r1)));
-      if (at) *at = x;
-      return format_number(x, 3) + " tokens";
-    }
+  // The crossover is where Hyena becomes faster for good: the first length from which every
+  // larger measured length has Hyena ahead (noisy small lengths may flip back and forth).
+  size_t first = ratio.size();
+  while (first > 0 && ratio[first - 1].second <= 1) --first;
+  if (first == 0) return "Hyena faster at every measured length (from " + format_number(ratio.front().first) + ")";
+  if (first < ratio.size()) {
+    const auto [t0, r0] = ratio[first - 1];
+    const auto [t1, r1] = ratio[first];
+    const double x = std::exp(std::log(t0) + (std::log(t1) - std::log(t0)) * std::log(r0) / (std::log(r0) - std::log(r1)));
+    if (at) *at = x;
+    return format_number(x, 3) + " tokens";
   }
   return "beyond the largest length measured with both (" + format_number(ratio.back().first) +
          "; Hyena still " + format_number(ratio.back().second, 3) + "x slower)";
@@ -106,15 +108,15 @@ void claim_faster(Report& report, const Timings& t, const std::string& id, const
   report.claim({id, "Hyena faster than " + base_name + " beyond a crossover length", source, ours, decide(s, above(0))});
 }
 
+// "factor x faster than `base` at `length`": the saving 1 - hyena / base above 1 - 1 / factor.
 void claim_speedup_at(Report& report, const Timings& t, const std::string& id, int64_t length, double factor,
-                      const std::string& source) {
+                      const std::string& base, const std::string& source) {
   const std::string pass = "forward";
-  const Interval fused = saving(t, "fused_attention", pass, length), standard = saving(t, "standard_attention", pass, length);
-  const std::string ours = "T=" + std::to_string(length) + " forward: vs fused " + speedup_text(fused) + "; vs standard " +
-                           speedup_text(standard);
-  const std::string claim = format_number(factor) + "x faster than attention at " + std::to_string(length / 1024) + "K";
-  // Against the best available baseline: the claim must hold against the fused kernel where it ran.
-  const Interval& effect = fused.n ? fused : standard;
+  const Interval effect = saving(t, base, pass, length);
+  const std::string ours = "T=" + std::to_string(length) + " forward vs " + base + ": Hyena " + speedup_text(effect) +
+                           " as fast (vs fused " + speedup_text(saving(t, "fused_attention", pass, length)) +
+                           ", vs standard " + speedup_text(saving(t, "standard_attention", pass, length)) + ")";
+  const std::string claim = format_number(factor) + "x faster than " + base + " at " + std::to_string(length / 1024) + "K";
   const std::string note = effect.n == 0 ? "T=" + std::to_string(length) + " not measured in this mode" : "";
   report.claim({id, claim, source, ours, decide(effect, above(1 - 1 / factor), note)});
 }
@@ -127,8 +129,12 @@ void speed_report(const std::vector<Record>& rows, const SpeedScale& s, Report& 
                "slower at short lengths, faster beyond a crossover (figure: 1.5 vs 2.1 ms at 8K vs FlashAttention)");
   claim_faster(report, t, "1b", "standard_attention", "standard (matmul/softmax) attention",
                "faster beyond ~2-6K (popular accounts: beyond 6K)");
-  claim_speedup_at(report, t, "1c", 8192, 2, "\"twice as fast as highly optimized attention at 8K\"");
-  claim_speedup_at(report, t, "1d", 65536, 100, "\"100x faster at 64K\"");
+  claim_speedup_at(report, t, "1c", 8192, 2, "fused_attention",
+                   "\"twice as fast as highly optimized attention at 8K\" (the figure: 2.1 / 1.5 = 1.4x vs FlashAttention)");
+  // At 64K the figure has FlashAttention at 129 ms and Hyena at 11.3 ms, 11x: the abstract's
+  // 100x can only be against standard (PyTorch) attention, so that is the baseline here.
+  claim_speedup_at(report, t, "1d", 65536, 100, "standard_attention",
+                   "\"100x faster at 64K\" (vs FlashAttention the figure gives 129 / 11.3 = 11x; 100x is vs standard attention)");
 
   std::ostringstream md;
   md << "One operator, batch " << s.batch << ", d = " << s.d_model << ", heads of " << s.head_dim << ", Hyena order "
