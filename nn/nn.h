@@ -1,6 +1,7 @@
 #pragma once
 // Everything of nn/: one include.
 #include "nn/checkpoint.h"
+#include "nn/generate.h"
 #include "nn/init.h"
 #include "nn/layers/activation.h"
 #include "nn/layers/attention.h"
@@ -12,6 +13,7 @@
 #include "nn/layers/linear.h"
 #include "nn/layers/norm.h"
 #include "nn/layers/pool.h"
+#include "nn/layers/step.h"
 #include "nn/layers/transformer.h"
 #include "nn/models/cnn.h"
 #include "nn/models/gpt.h"
