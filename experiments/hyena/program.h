@@ -2,6 +2,7 @@
 // The hyena program: is Hyena a subquadratic drop-in for attention? Its studies, their scale
 // in each mode, and the Program the skeleton runs.
 #include "experiments/common/program.h"
+#include "experiments/hyena/lm.h"
 #include "experiments/hyena/recall.h"
 #include "experiments/hyena/speed.h"
 
@@ -10,6 +11,7 @@ namespace ember::hyena {
 struct Scale {
   SpeedScale speed;
   RecallScale recall;
+  LMScale lm;
 };
 
 // The scale of a mode on a device (--full assumes a GPU).
