@@ -15,6 +15,7 @@
 #include "tensor/creation.h"
 #include "tensor/error.h"
 #include "tensor/random.h"
+#include "tensor/storage.h"
 
 namespace ember::hyena {
 
@@ -91,10 +92,15 @@ void run_length(JobContext& ctx, const SpeedScale& s, int64_t length) {
     for (auto& t : ops) {
       const double f = time_ms([&] { return forward(*t.module); });
       t.module->zero_grad();
+      // Peak bytes of forward + backward above what was held before (weights, input).
+      const double held = static_cast<double>(memory_in_use(o.device));
+      reset_peak_memory(o.device);
       const double fb = time_ms([&] { return forward_backward(*t.module); });
+      const double peak = static_cast<double>(peak_memory(o.device)) - held;
       for (const auto& [pass, ms] : {std::pair{"forward", f}, std::pair{"forward_backward", fb}})
         ctx.record({{"T", length}, {"op", t.op}, {"pass", pass}, {"rep", rep}, {"ms", ms}, {"status", "ok"},
-                    {"est_bytes", estimated_bytes(t.op, s, length)}});
+                    {"est_bytes", estimated_bytes(t.op, s, length)},
+                    {"peak_bytes", pass == std::string("forward") ? nlohmann::json() : nlohmann::json(peak)}});
     }
   }
 }

@@ -24,6 +24,7 @@ double median(std::vector<double> v) {
 // Timings by (op, pass, T), in replicate order; lengths refused as too large by op.
 struct Timings {
   std::map<std::tuple<std::string, std::string, int64_t>, std::vector<double>> ms;
+  std::map<std::pair<std::string, int64_t>, std::vector<double>> peak_bytes;  // forward + backward
   std::map<std::string, std::vector<int64_t>> too_large;
   std::vector<int64_t> lengths;
   const std::vector<double>* find(const std::string& op, const std::string& pass, int64_t t) const {
@@ -39,6 +40,7 @@ Timings collect(const std::vector<Record>& rows) {
     if (std::find(t.lengths.begin(), t.lengths.end(), length) == t.lengths.end()) t.lengths.push_back(length);
     if (r["status"] == "too_large") t.too_large[r["op"]].push_back(length);
     else t.ms[{r["op"], r["pass"], length}].push_back(r["ms"].get<double>());
+    if (r.contains("peak_bytes") && r["peak_bytes"].is_number()) t.peak_bytes[{r["op"], length}].push_back(r["peak_bytes"]);
   }
   std::sort(t.lengths.begin(), t.lengths.end());
   return t;
@@ -152,6 +154,17 @@ void speed_report(const std::vector<Record>& rows, const SpeedScale& s, Report& 
   md << markdown_table({"T", "Hyena fwd", "fused fwd", "standard fwd", "Hyena fwd+bwd", "fused fwd+bwd", "standard fwd+bwd"},
                        table)
      << "\n";
+  std::vector<std::vector<std::string>> memory;
+  for (int64_t length : t.lengths) {
+    std::vector<std::string> row = {std::to_string(length)};
+    for (const auto& op : speed_operators()) {
+      auto it = t.peak_bytes.find({op, length});
+      row.push_back(it == t.peak_bytes.end() ? "too large" : format_number(median(it->second) / 1e6, 3));
+    }
+    memory.push_back(row);
+  }
+  md << "Peak memory of forward + backward above the weights and input (MB, the engine's memory peak, median):\n\n"
+     << markdown_table({"T", "Hyena", "fused attention", "standard attention"}, memory) << "\n";
   std::vector<std::vector<std::string>> cross;
   for (const std::string pass : {"forward", "forward_backward"})
     for (const std::string base : {"fused_attention", "standard_attention"}) {
