@@ -25,12 +25,12 @@ RecallScale recall_scale(Mode mode) {
       s.tasks = {{.vocab_size = 10, .input_seq_len = 64}};
       s.seeds = 1;
       s.n_train = 1000, s.n_test = 200;
-      s.train.steps = 250, s.train.batch = 16, s.train.lr = 3e-3;
+      s.train.steps = 300, s.train.batch = 16, s.train.lr = 3e-3;
       return s;
     case Mode::Standard:
       s.tasks = {{.vocab_size = 20, .input_seq_len = 128}};
       s.n_train = 2000, s.n_test = 500;
-      s.train.steps = 600, s.train.batch = 16, s.train.lr = 3e-3;
+      s.train.steps = 400, s.train.batch = 16, s.train.lr = 3e-3;
       return s;
     case Mode::Full: break;
   }
@@ -50,13 +50,13 @@ LMScale lm_scale(Mode mode) {
       s.sizes = {{"xs", 32, 1}, {"s", 48, 2}, {"m", 64, 2}};
       s.seeds = 1;
       s.context = 128;
-      s.train.steps = 120, s.train.batch = 16, s.train.lr = 2e-3, s.train.weight_decay = 0.01;
+      s.train.steps = 200, s.train.batch = 16, s.train.lr = 2e-3, s.train.weight_decay = 0.01;
       s.evals = 6, s.validation_windows = 32;
       return s;
     case Mode::Standard:
       s.sizes = {{"xs", 32, 2}, {"s", 48, 2}, {"m", 64, 3}};
       s.context = 128;
-      s.train.steps = 400, s.train.batch = 16, s.train.lr = 2e-3, s.train.weight_decay = 0.01;
+      s.train.steps = 300, s.train.batch = 16, s.train.lr = 2e-3, s.train.weight_decay = 0.01;
       s.evals = 10, s.validation_windows = 64;
       return s;
     case Mode::Full: break;

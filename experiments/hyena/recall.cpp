@@ -55,7 +55,7 @@ void run_recall(JobContext& ctx, const RecallScale& s, const RecallTask& task, c
   manual_seed(run_seed);
   auto model = sequence_model(kind, {.vocab_size = task.vocab_size, .context_length = task.model_length(),
                                      .d_model = s.d_model, .n_layers = s.n_layers,
-                                     .n_heads = std::max<int64_t>(1, s.d_model / 32)});
+                                     .n_heads = std::max<int64_t>(1, s.d_model / 32), .hyena = s.hyena});
   model->to(o.device);
   auto opt = make_optimizer(*model, s.train);
   std::mt19937_64 rng(run_seed);
@@ -95,8 +95,10 @@ std::vector<Job> recall_jobs(const RunOptions&, const RecallScale& s) {
     check_task(task);
     for (const auto& kind : s.kinds)
       for (int seed = 0; seed < s.seeds; ++seed) {
-        // Cost ~ tokens per step x steps; attention's quadratic part is small at these lengths.
-        const double cost = static_cast<double>(task.model_length()) / 256.0 * static_cast<double>(s.train.steps) / 1000.0;
+        // Cost in estimated single-thread seconds (about 0.1 s a step of batch 16 at 64 tokens),
+        // the most a run takes; attention's quadratic part is small at these lengths.
+        const double cost = 0.1 * static_cast<double>(s.train.steps) * static_cast<double>(s.train.batch) / 16.0 *
+                            static_cast<double>(task.model_length()) / 64.0;
         jobs.push_back({"recall", "recall/" + task_key(task) + "/" + kind + "/seed=" + std::to_string(seed), cost,
                         [s, task, kind, seed](JobContext& ctx) { run_recall(ctx, s, task, kind, seed); }});
       }

@@ -17,6 +17,9 @@ struct RecallScale {
   std::vector<std::string> kinds = {"hyena", "attention", "longconv", "hyena-explicit"};
   int seeds = 5;
   int64_t d_model = 64, n_layers = 2, n_train = 2000, n_test = 500;
+  // The reference's recall configuration (hyena-131k-30vs.yaml): 5 positional features and
+  // Sin frequency 10, sharper filters than the operator's defaults.
+  nn::HyenaOptions hyena = {.emb_dim = 5, .w = 10};
   TrainOptions train;
   // Attention beyond this length is recorded as not run (its time grows with T^2); the
   // paper's attention ran out of memory at 30K and beyond.

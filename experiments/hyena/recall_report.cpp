@@ -97,8 +97,10 @@ void recall_report(const std::vector<Record>& rows, const RecallScale& s, Report
   std::ostringstream md;
   md << "Test accuracy on the query's value (the last token), mean ± sd over seeds; " << s.n_train << " training and "
      << s.n_test << " test examples (disjoint), " << s.n_layers << " layers, d = " << s.d_model << ", at most "
-     << s.train.steps << " steps of batch " << s.train.batch << " (a run stops early at 100% test accuracy). "
-     << "\"—\": not run (attention beyond " << s.attention_max_length << " tokens).\n\n";
+     << s.train.steps << " steps of batch " << s.train.batch << " (a run stops early at 100% test accuracy).";
+  if (s.attention_max_length < (int64_t{1} << 30))
+    md << " \"—\": not run (attention beyond " << s.attention_max_length << " tokens).";
+  md << "\n\n";
   std::vector<std::vector<std::string>> table;
   for (const auto& [key, runs] : by_task) {
     std::vector<std::string> row = {std::to_string(key.first), std::to_string(key.second)};

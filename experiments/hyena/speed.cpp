@@ -110,9 +110,10 @@ void run_length(JobContext& ctx, const SpeedScale& s, int64_t length) {
 std::vector<Job> speed_jobs(const RunOptions&, const SpeedScale& s) {
   std::vector<Job> jobs;
   for (int64_t length : s.lengths) {
-    // Cost: attention's quadratic term dominates from a few thousand tokens on.
+    // Cost in estimated single-thread seconds: attention's quadratic term dominates from a few
+    // thousand tokens on.
     const double t = static_cast<double>(length) / 1024.0;
-    jobs.push_back({"speed", "speed/T=" + std::to_string(length), 0.05 + 0.2 * t * t,
+    jobs.push_back({"speed", "speed/T=" + std::to_string(length), 1 + 0.12 * t * t * s.repeats / 5.0,
                     [s, length](JobContext& ctx) { run_length(ctx, s, length); }});
   }
   return jobs;

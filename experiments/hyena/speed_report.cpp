@@ -115,9 +115,11 @@ void claim_speedup_at(Report& report, const Timings& t, const std::string& id, i
                       const std::string& base, const std::string& source) {
   const std::string pass = "forward";
   const Interval effect = saving(t, base, pass, length);
-  const std::string ours = "T=" + std::to_string(length) + " forward vs " + base + ": Hyena " + speedup_text(effect) +
-                           " as fast (vs fused " + speedup_text(saving(t, "fused_attention", pass, length)) +
-                           ", vs standard " + speedup_text(saving(t, "standard_attention", pass, length)) + ")";
+  const std::string ours =
+      effect.n == 0 ? "T=" + std::to_string(length) + " not measured"
+                    : "T=" + std::to_string(length) + " forward vs " + base + ": Hyena " + speedup_text(effect) +
+                          " as fast (vs fused " + speedup_text(saving(t, "fused_attention", pass, length)) + ", vs standard " +
+                          speedup_text(saving(t, "standard_attention", pass, length)) + ")";
   const std::string claim = format_number(factor) + "x faster than " + base + " at " + std::to_string(length / 1024) + "K";
   const std::string note = effect.n == 0 ? "T=" + std::to_string(length) + " not measured in this mode" : "";
   report.claim({id, claim, source, ours, decide(effect, above(1 - 1 / factor), note)});
