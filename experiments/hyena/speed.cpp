@@ -113,7 +113,7 @@ std::vector<Job> speed_jobs(const RunOptions&, const SpeedScale& s) {
     // Cost in estimated single-thread seconds: attention's quadratic term dominates from a few
     // thousand tokens on.
     const double t = static_cast<double>(length) / 1024.0;
-    jobs.push_back({"speed", "speed/T=" + std::to_string(length), 1 + 0.12 * t * t * s.repeats / 5.0,
+    jobs.push_back({"speed", "speed/T=" + std::to_string(length), 1 + 4 * t * t * s.repeats / 5.0,
                     [s, length](JobContext& ctx) { run_length(ctx, s, length); }});
   }
   return jobs;
