@@ -3,6 +3,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# WERROR=ON makes warnings errors (CI sets it).
+WERROR ?= OFF
 SETUP_GROUPS ?=
 EXPERIMENTS = emc hyena hybrid rlhf
 
@@ -12,7 +14,7 @@ all: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 configure: setup
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=$(WERROR) $(CMAKE_FLAGS)
 
 setup:
 	@./.ci/setup $(SETUP_GROUPS)
@@ -27,10 +29,10 @@ sanitize:
 # The experiment programs, their quick modes one after another (each writes results/<name>/).
 # QUICK_SHARDS_<name>: processes side by side (experiments/run.sh); 1 = one process on all cores,
 # which the programs that time kernels need.
-QUICK_SHARDS_emc ?= 1
+QUICK_SHARDS_emc ?= $(JOBS)
 QUICK_SHARDS_hyena ?= 1
 QUICK_SHARDS_hybrid ?= 1
-QUICK_SHARDS_rlhf ?= 1
+QUICK_SHARDS_rlhf ?= $(JOBS)
 
 run: $(addprefix run-,$(EXPERIMENTS))
 

@@ -1,7 +1,11 @@
 #include "autograd/conv_ops.h"
 
+#include <limits>
+
 #include "autograd/autocast.h"
+#include "autograd/elementwise.h"
 #include "autograd/flops.h"
+#include "autograd/index_ops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -161,6 +165,109 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Si
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
   auto [p, shape] = pool_geometry("avg_pool2d", x, kernel, stride, padding);
   return avg_pool_op("avg_pool2d", x, p, shape);
+}
+
+namespace {
+
+// One axis of a pooling with PyTorch's options: output size, and the padding after the input
+// (padding, plus the ceil_mode overhang, minus what no window reaches).
+struct PoolAxis {
+  int64_t out, pad_before, pad_after;
+};
+
+PoolAxis pool_axis(const char* op, int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation,
+                   bool ceil_mode) {
+  const int64_t extent = dilation * (kernel - 1) + 1, span = in + 2 * pad - extent;
+  check(span >= 0, op, ": window of extent ", extent, " is larger than the padded input ", in + 2 * pad);
+  int64_t out = (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+  if (ceil_mode && (out - 1) * stride >= in + pad) --out;  // a last window must start inside
+  const int64_t reach = (out - 1) * stride + extent;       // padded positions the windows read
+  return {out, pad, reach - in - pad};
+}
+
+// x padded with `value` by (before, after) along dims 2 and 3 (after may be negative: cropped).
+Tensor pad_hw(const Tensor& x, const PoolAxis& h, const PoolAxis& w, double value) {
+  Tensor t = x;
+  const PoolAxis axes[2] = {h, w};
+  for (int64_t d = 2; d < 4; ++d) {
+    const PoolAxis& a = axes[d - 2];
+    if (a.pad_after < 0) t = narrow(t, d, 0, t.size(d) + a.pad_after);
+    std::vector<Tensor> parts;
+    auto block = [&](int64_t n) {
+      Shape s = t.shape();
+      s[static_cast<size_t>(d)] = n;
+      return full(s, value, {.dtype = t.dtype(), .device = t.device()});
+    };
+    if (a.pad_before > 0) parts.push_back(block(a.pad_before));
+    parts.push_back(t);
+    if (a.pad_after > 0) parts.push_back(block(a.pad_after));
+    if (parts.size() > 1) t = cat(parts, d);
+  }
+  return t;
+}
+
+// The windows of padded input xp as a stack [KH * KW, N, C, OH, OW] of strided views.
+Tensor windows(const Tensor& xp, Size2 kernel, Size2 stride, Size2 dilation, int64_t oh, int64_t ow) {
+  std::vector<Tensor> taps;
+  for (int64_t a = 0; a < kernel[0]; ++a)
+    for (int64_t b = 0; b < kernel[1]; ++b) {
+      Tensor t = slice(xp, 2, a * dilation[0], a * dilation[0] + (oh - 1) * stride[0] + 1, stride[0]);
+      taps.push_back(slice(t, 3, b * dilation[1], b * dilation[1] + (ow - 1) * stride[1] + 1, stride[1]));
+    }
+  return stack(taps, 0);
+}
+
+void check_pool_options(const char* op, const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation) {
+  check_rank(op, "input", x, 4, "[N,C,H,W]");
+  kernels::check_floating(op, x);
+  check_at_least(op, "kernel", Sizes(kernel.begin(), kernel.end()), 1);
+  check_at_least(op, "stride", Sizes(stride.begin(), stride.end()), 1);
+  check_at_least(op, "padding", Sizes(padding.begin(), padding.end()), 0);
+  check_at_least(op, "dilation", Sizes(dilation.begin(), dilation.end()), 1);
+  check(2 * padding[0] <= kernel[0] && 2 * padding[1] <= kernel[1], op, ": padding ",
+        Sizes(padding.begin(), padding.end()), " must be at most half the kernel ", Sizes(kernel.begin(), kernel.end()));
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, Size2 kernel, const MaxPool2dOptions& o) {
+  const char* op = "max_pool2d";
+  const Size2 stride = o.stride.value_or(kernel);
+  if (!o.ceil_mode && o.dilation == Size2{1, 1}) return max_pool2d(x, kernel, o.stride, o.padding);
+  check_pool_options(op, x, kernel, stride, o.padding, o.dilation);
+  const PoolAxis h = pool_axis(op, x.size(2), kernel[0], stride[0], o.padding[0], o.dilation[0], o.ceil_mode);
+  const PoolAxis w = pool_axis(op, x.size(3), kernel[1], stride[1], o.padding[1], o.dilation[1], o.ceil_mode);
+  Tensor taps = windows(pad_hw(x, h, w, -std::numeric_limits<double>::infinity()), kernel, stride, o.dilation, h.out,
+                        w.out);
+  // The first maximum of each window (a NaN counts as the maximum), gathered so that its
+  // gradient goes to that one tap.
+  Tensor first = argmax(detach(taps), 0, true);
+  return squeeze(gather(taps, 0, first), 0);
+}
+
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, const AvgPool2dOptions& o) {
+  const char* op = "avg_pool2d";
+  const Size2 stride = o.stride.value_or(kernel);
+  if (!o.ceil_mode && o.count_include_pad) return avg_pool2d(x, kernel, o.stride, o.padding);
+  check_pool_options(op, x, kernel, stride, o.padding, {1, 1});
+  const PoolAxis h = pool_axis(op, x.size(2), kernel[0], stride[0], o.padding[0], 1, o.ceil_mode);
+  const PoolAxis w = pool_axis(op, x.size(3), kernel[1], stride[1], o.padding[1], 1, o.ceil_mode);
+  Tensor sums = sum(windows(pad_hw(x, h, w, 0), kernel, stride, {1, 1}, h.out, w.out), {0});
+  // The divisor of each window: the positions of a mask that count (the input, or the input and
+  // its padding), summed the same way.
+  const TensorOptions like{.dtype = x.dtype(), .device = x.device()};
+  Tensor mask;
+  if (o.count_include_pad) {
+    PoolAxis hi = h, wi = w;  // ones over [-padding, H + padding), zeros past it
+    hi.pad_before = wi.pad_before = 0;
+    hi.pad_after -= h.pad_before;
+    wi.pad_after -= w.pad_before;
+    mask = pad_hw(ones({1, 1, x.size(2) + 2 * h.pad_before, x.size(3) + 2 * w.pad_before}, like), hi, wi, 0);
+  } else {
+    mask = pad_hw(ones({1, 1, x.size(2), x.size(3)}, like), h, w, 0);
+  }
+  Tensor counts = sum(windows(mask, kernel, stride, {1, 1}, h.out, w.out), {0});
+  return sums / counts;
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {

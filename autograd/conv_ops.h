@@ -25,6 +25,29 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, in
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = {0, 0});
 // The mean of each window, padding counted as zeros (PyTorch's count_include_pad = true).
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = {0, 0});
+
+// PyTorch's pooling options. dilation spaces a max window's taps (window extent
+// dilation (kernel - 1) + 1); ceil_mode rounds the output size up,
+//   OH = ceil((H + 2 padding - dilation (kernel - 1) - 1) / stride) + 1,
+// dropping a last window that would start in the right padding; count_include_pad = false
+// divides each mean by the input elements in its window only (true: also the padding inside
+// [-padding, H + padding), never the ceil_mode overhang). Ties in a max window send the gradient
+// to the first maximum in row-major order, as PyTorch's kernels do. Options left at their
+// defaults run the fused kernels above; others a composition of strided views (any device).
+struct MaxPool2dOptions {
+  std::optional<Size2> stride = std::nullopt;
+  Size2 padding{0, 0};
+  Size2 dilation{1, 1};
+  bool ceil_mode = false;
+};
+struct AvgPool2dOptions {
+  std::optional<Size2> stride = std::nullopt;
+  Size2 padding{0, 0};
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+Tensor max_pool2d(const Tensor& x, Size2 kernel, const MaxPool2dOptions& options);
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, const AvgPool2dOptions& options);
 // x [N,C,H,W] -> [N,C,OH,OW] for output_size (OH, OW): output row i averages the input rows
 // [floor(i H / OH), ceil((i + 1) H / OH)), likewise columns (PyTorch's adaptive_avg_pool2d).
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);

@@ -5,6 +5,7 @@
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/flops.h"
+#include "autograd/functional.h"
 #include "autograd/index_ops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
@@ -76,10 +77,65 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
+namespace {
+
+// weight [C] (f32/f64, on the scores' device), checked against the scores.
+void check_class_weight(const char* op, const Tensor& weight, const ClassRows& rows) {
+  check(weight.dim() == 1 && weight.size(0) == rows.classes, op, ": weight of shape ", weight.shape(),
+        " must be [C] for C = ", rows.classes, " classes");
+  check(weight.device() == rows.scores.device(), op, ": weight on ", weight.device(), ", scores on ",
+        rows.scores.device());
+  kernels::check_floating(op, weight);
+}
+
+// The class weight of each row's target, 0 for ignored rows: [M].
+Tensor row_weights(const Tensor& weight, const Tensor& kept, const Tensor& safe_target) {
+  Tensor w = index_select(weight, 0, safe_target);
+  return where(kept, w, zeros({}, {.dtype = w.dtype(), .device = w.device()}));
+}
+
+// Weighted per-row losses [M] reduced as PyTorch does: Mean is sum(w_y l) / sum(w_y) over the
+// rows not ignored (0 / 0 = NaN when all are ignored or the weights sum to 0).
+Tensor reduce_weighted(const Tensor& losses, const Tensor& w, const ClassRows& rows, Reduction reduction) {
+  if (reduction == Reduction::None) return reshape(losses, rows.loss_shape);
+  if (reduction == Reduction::Sum) return sum(losses);
+  return sum(losses) / sum(w);
+}
+
+}  // namespace
+
+namespace {
+
+// Class-weighted cross-entropy, composed from log_softmax and nll_loss as PyTorch defines it:
+//   (1 - s) nll_loss(lp, y, weight) + s / C * smooth,  smooth_row = -sum_c w_c lp_c (0 where
+// ignored), reduced like the nll term (Mean divides by sum(w_y) over the rows kept).
+Tensor weighted_cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction, int64_t ignore_index,
+                              double label_smoothing, const Tensor& weight) {
+  ClassRows rows = class_rows("cross_entropy", autocast::widen(logits)[0], target);
+  check_class_weight("cross_entropy", weight, rows);
+  Tensor lp = log_softmax(rows.scores, 1);
+  Tensor nll = nll_loss(lp, rows.target, reduction == Reduction::None ? Reduction::None : reduction, ignore_index,
+                        weight);
+  if (reduction == Reduction::None) nll = reshape(nll, rows.loss_shape);
+  if (label_smoothing == 0) return nll;
+  Tensor kept = kept_rows(rows, ignore_index);
+  Tensor w = to(weight, lp.dtype());
+  Tensor zero = zeros({}, {.dtype = lp.dtype(), .device = lp.device()});
+  Tensor smooth = where(kept, -sum(lp * w, {1}), zero);
+  Tensor reduced;
+  if (reduction == Reduction::None) reduced = reshape(smooth, rows.loss_shape);
+  else if (reduction == Reduction::Sum) reduced = sum(smooth);
+  else reduced = sum(smooth) / sum(row_weights(w, kept, rows.target * to(kept, DType::I64)));
+  return nll * (1 - label_smoothing) + reduced * (label_smoothing / static_cast<double>(rows.classes));
+}
+
+}  // namespace
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduction, int64_t ignore_index,
-                     double label_smoothing) {
+                     double label_smoothing, const Tensor& weight) {
   check(label_smoothing >= 0 && label_smoothing <= 1, "cross_entropy: label_smoothing ", label_smoothing,
         " is outside [0, 1] (logits ", logits.shape(), ")");
+  if (weight.defined()) return weighted_cross_entropy(logits, target, reduction, ignore_index, label_smoothing, weight);
   // bf16 logits stay bf16 (autocast's f32 policy for losses is kept inside the kernel, which
   // computes in f32): no f32 copy of a [tokens, vocab] matrix. Loss and logsumexp are f32.
   ClassRows rows = class_rows("cross_entropy", logits, target);
@@ -99,17 +155,26 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   return reduce_class_loss(losses, rows, reduction, ignore_index);
 }
 
-Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, int64_t ignore_index) {
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reduction, int64_t ignore_index,
+                const Tensor& weight) {
   ClassRows rows = class_rows("nll_loss", autocast::widen(log_probs)[0], target);
   std::vector<int64_t> targets = rows.target.to_vector<int64_t>();
   for (size_t n = 0; n < targets.size(); ++n)
     if (targets[n] != ignore_index && (targets[n] < 0 || targets[n] >= rows.classes))
       fail("nll_loss: target ", targets[n], " at row ", n, " is out of range for ", rows.classes, " classes");
+  if (weight.defined()) check_class_weight("nll_loss", weight, rows);
   Tensor kept = kept_rows(rows, ignore_index);
-  // Ignored rows gather class 0, then are masked out.
+  // Ignored rows gather class 0, then are masked out by where(), not by a multiplication: with
+  // every target ignored, Mean is 0 / 0 and its gradient inf, and inf * 0 would put NaN in
+  // column 0 of each ignored row. where() passes them 0, PyTorch's gradient there.
   Tensor safe_target = rows.target * to(kept, DType::I64);
   Tensor picked = squeeze(gather(rows.scores, 1, unsqueeze(safe_target, 1)), 1);
-  return reduce_class_loss(-picked * to(kept, picked.dtype()), rows, reduction, ignore_index);
+  Tensor zero = zeros({}, {.dtype = picked.dtype(), .device = picked.device()});
+  if (weight.defined()) {
+    Tensor w = to(row_weights(weight, kept, safe_target), picked.dtype());
+    return reduce_weighted(where(kept, -picked * w, zero), w, rows, reduction);
+  }
+  return reduce_class_loss(where(kept, -picked, zero), rows, reduction, ignore_index);
 }
 
 Tensor mse_loss(const Tensor& pred_in, const Tensor& target_in, Reduction reduction) {
@@ -120,12 +185,21 @@ Tensor mse_loss(const Tensor& pred_in, const Tensor& target_in, Reduction reduct
   return reduce_loss(d * d, reduction);
 }
 
-Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& target_in, Reduction reduction) {
+Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& target_in, Reduction reduction,
+                                        const Tensor& pos_weight) {
   const auto [logits, target] = autocast::widen(logits_in, target_in);
   check_same_shape("binary_cross_entropy_with_logits", logits, target);
   kernels::check_floating("binary_cross_entropy_with_logits", logits);
   // softplus(x) = max(x, 0) + log1p(exp(-|x|)), the stable form.
-  return reduce_loss(softplus(logits) - logits * target, reduction);
+  if (!pos_weight.defined()) return reduce_loss(softplus(logits) - logits * target, reduction);
+  // -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = p y softplus(-x) + (1 - y) softplus(x),
+  // with p broadcast against the logits (a [C] pos_weight weighs the classes of the last dim).
+  kernels::check_floating("binary_cross_entropy_with_logits", pos_weight);
+  check(broadcast_shapes(pos_weight.shape(), logits.shape(), "binary_cross_entropy_with_logits") == logits.shape(),
+        "binary_cross_entropy_with_logits: pos_weight of shape ", pos_weight.shape(),
+        " does not broadcast to the logits' shape ", logits.shape());
+  Tensor p = to(pos_weight, logits.dtype());
+  return reduce_loss(p * target * softplus(-logits) + (1.0 - target) * softplus(logits), reduction);
 }
 
 }  // namespace ember

@@ -4,6 +4,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
+#include "autograd/grad_mode.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
@@ -106,16 +107,48 @@ Tensor min(const Tensor& x) { return min(x, {}, false); }
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(ReduceOp::ArgMax, "argmax", x, dim, keepdim); }
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(ReduceOp::ArgMin, "argmin", x, dim, keepdim); }
 
-// With fewer elements than the correction the divisor is 0 and the result NaN, as in PyTorch.
-Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+// Shifted two-pass variance with the correction term of Chan, Golub and LeVeque:
+//   d = x - x0 (x0 the first element of each reduced slice, a constant), e = d - mean(d),
+//   var = (sum(e^2) - sum(e)^2 / n) / (n - correction).
+// The shift makes a constant slice exactly 0 (d is exactly 0), where a plain two-pass sum can
+// leave a rounding residue (1e-16 for identical f64 values); the correction term removes the
+// rounding error of the mean. With n <= correction the divisor is clamped at 0, giving NaN (or
+// inf), as in PyTorch.
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, Correction correction, bool keepdim) {
   kernels::check_floating("var", x);
   Reduction r = plan(x, dims, keepdim, "var");
-  Tensor centered = x - mean(x, dims, true);
-  return sum(centered * centered, dims, keepdim) / static_cast<double>(std::max<int64_t>(r.count - (unbiased ? 1 : 0), 0));
+  check(correction.value >= 0, "var: correction ", correction.value, " must be >= 0 (x of shape ", x.shape(), ")");
+  Tensor shift = detach(x);
+  for (int d : r.dims) shift = narrow(shift, d, 0, std::min<int64_t>(1, x.size(d)));
+  Tensor d = r.count > 0 ? x - shift : x;
+  Tensor e = d - mean(d, dims, true);
+  Tensor se = sum(e, dims, keepdim);
+  Tensor ss = sum(e * e, dims, keepdim) - se * se / static_cast<double>(std::max<int64_t>(r.count, 1));
+  return ss / static_cast<double>(std::max<int64_t>(r.count - correction.value, 0));
+}
+
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
+  return var(x, dims, Correction{unbiased ? 1 : 0}, keepdim);
+}
+
+// sqrt(var) with PyTorch's gradient at 0: where the deviation is 0 (a constant slice) the
+// gradient is 0, not the 0 / 0 = NaN of differentiating sqrt there.
+Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, Correction correction, bool keepdim) {
+  Tensor v = var(x, dims, correction, keepdim);
+  Tensor s;
+  {
+    NoGradGuard no_grad;
+    s = sqrt(v);
+  }
+  return record("stddev", s, {v}, [s = Saved(s, "stddev")](const Tensor& g) {
+    Tensor sv = s.get();
+    Tensor zero = zeros({}, {.dtype = sv.dtype(), .device = sv.device()});
+    return std::vector<Tensor>{where(eq(sv, zero), zero, g / (sv * 2.0))};
+  });
 }
 
 Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
-  return sqrt(var(x, dims, unbiased, keepdim));
+  return stddev(x, dims, Correction{unbiased ? 1 : 0}, keepdim);
 }
 
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {

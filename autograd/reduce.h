@@ -22,9 +22,20 @@ Tensor min(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = fal
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmin(const Tensor& x, int64_t dim, bool keepdim = false);
 
+// PyTorch's integer `correction`: the sum of squared deviations is divided by n - correction
+// (0: the population variance, 1: Bessel's). A struct, so that var(x, dims, 2) cannot be
+// mistaken for the bool overload: write var(x, dims, Correction{2}).
+struct Correction {
+  int64_t value = 1;
+};
+
 // Variance and standard deviation; unbiased divides by n - 1 (Bessel's correction) instead of n.
+// Computed by a shifted, compensated two-pass algorithm: the variance of a constant slice is
+// exactly 0. stddev's gradient is 0 where the result is 0 (PyTorch's choice), not NaN.
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
 Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased = true, bool keepdim = false);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, Correction correction, bool keepdim = false);
+Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, Correction correction, bool keepdim = false);
 
 // log(sum(exp(x))), computed without overflow.
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);

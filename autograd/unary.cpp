@@ -181,12 +181,20 @@ Tensor softplus(const Tensor& x) {
                   [](const Tensor& g, const Tensor& v) { return g * sigmoid(v); });
 }
 
+Tensor softplus(const Tensor& x, double beta, double threshold) {
+  check(beta > 0, "softplus: beta ", beta, " must be positive (x of shape ", x.shape(), ")");
+  Tensor bx = x * beta;
+  Tensor smooth = beta == 1 ? softplus(bx) : softplus(bx) / beta;
+  // Past the threshold the smooth branch is still finite, so where() passes it a zero gradient.
+  return where(gt(bx, scalar_like(bx, threshold)), x, smooth);
+}
+
 Tensor clamp(const Tensor& x, double lo, double hi) {
   check(!(lo > hi), "clamp: lo ", lo, " is above hi ", hi, " for a tensor of shape ", x.shape());
   return unary_op(
       "clamp", UnaryOp::Clamp, x, Keep::Input,
       [lo, hi](const Tensor& g, const Tensor& v) {
-        return keep_where(gt(v, scalar_like(v, lo)), keep_where(lt(v, scalar_like(v, hi)), g));
+        return keep_where(ge(v, scalar_like(v, lo)), keep_where(le(v, scalar_like(v, hi)), g));
       },
       lo, hi);
 }

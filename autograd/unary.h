@@ -25,10 +25,14 @@ Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 // x * Phi(x); with tanh_approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 Tensor gelu(const Tensor& x, bool tanh_approximation = false);
 Tensor silu(const Tensor& x);      // x * sigmoid(x)
-Tensor softplus(const Tensor& x);  // log(1 + exp(x))
+Tensor softplus(const Tensor& x);  // log(1 + exp(x)), exact for every x (no linear cut-off)
+// PyTorch's softplus(x, beta, threshold): log(1 + exp(beta x)) / beta, and x itself where
+// beta x > threshold (PyTorch's defaults are beta 1, threshold 20). The gradient is
+// sigmoid(beta x), and 1 past the threshold. beta must be positive.
+Tensor softplus(const Tensor& x, double beta, double threshold = 20.0);
 
-// min(max(x, lo), hi), lo <= hi (either may be infinite). The gradient is 1 strictly
-// inside (lo, hi) and 0 elsewhere.
+// min(max(x, lo), hi), lo <= hi (either may be infinite). The gradient is 1 on the closed
+// interval [lo, hi] (at x == lo and x == hi too, as in PyTorch) and 0 outside it and at NaN.
 Tensor clamp(const Tensor& x, double lo, double hi);
 // pow(base, exponent), maximum, minimum and where promote floating operands of different
 // dtypes to the wider one, as the arithmetic ops do (autograd/elementwise.h).

@@ -1,7 +1,9 @@
 #pragma once
 // Adam (Kingma & Ba 2015) with bias correction and L2 weight decay added to the gradient, and
 // AdamW (Loshchilov & Hutter 2019), whose weight decay shrinks the parameter directly. PyTorch's
-// semantics; both run the fused backend step.
+// semantics; both run the fused backend step, except with amsgrad (a composed step of tensor
+// ops, on any device). maximize ascends the objective: the gradient is negated first, as in
+// PyTorch (weight decay still shrinks the parameters).
 #include "optim/optimizer.h"
 
 namespace ember {
@@ -12,6 +14,10 @@ struct AdamOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0;
+  // AMSGrad (Reddi et al. 2018): the denominator uses the running maximum of exp_avg_sq (kept in
+  // the state "max_exp_avg_sq"), PyTorch's formulation: sqrt(max v) / sqrt(1 - beta2^t) + eps.
+  bool amsgrad = false;
+  bool maximize = false;
 };
 
 class Adam : public Optimizer {
@@ -24,6 +30,7 @@ class Adam : public Optimizer {
 
  private:
   void update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) override;
+  void amsgrad_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay);
   AdamOptions options_;
   bool decoupled_weight_decay_;
 };

@@ -1,5 +1,7 @@
 #include "optim/sgd.h"
 
+#include "autograd/elementwise.h"
+
 namespace ember {
 
 SGD::SGD(std::vector<ParamGroup> groups, SgdOptions options)
@@ -12,7 +14,7 @@ SGD::SGD(std::vector<ParamGroup> groups, SgdOptions options)
 }
 
 void SGD::update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) {
-  momentum_step(param, grad, state,
+  momentum_step(param, options_.maximize ? neg(grad) : grad, state,
                 {.lr = lr, .momentum = options_.momentum, .dampening = options_.dampening,
                  .weight_decay = weight_decay, .nesterov = options_.nesterov});
 }

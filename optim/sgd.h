@@ -12,6 +12,8 @@ struct SgdOptions {
   double dampening = 0;
   double weight_decay = 0;
   bool nesterov = false;  // needs momentum > 0 and dampening == 0
+  // Ascend the objective: the gradient is negated before weight decay and momentum, as in PyTorch.
+  bool maximize = false;
 };
 
 class SGD : public Optimizer {

@@ -5,6 +5,7 @@
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/dnnl_context.h"
 #include "backends/cpu/matmul_fallback.h"
+#include "backends/dense.h"
 
 #ifdef EMBER_HAVE_DNNL
 #include <array>
@@ -27,7 +28,10 @@ struct Layout {
 
 // A stride-0 batch becomes a batch of 1 (oneDNN broadcasts it), and the strides of size-1 dims,
 // which address nothing, get the values of a dense layout, which oneDNN's fast paths expect.
-// Returns nullopt when the matrix is not one a GEMM can read (no unit stride, or rows overlap).
+// Returns nullopt when the matrix is not one a GEMM can read (no unit stride, or rows overlap),
+// or when oneDNN would refuse the strides: its memory descriptors want each stride, in sorted
+// order, to span the dims inside it, so a batch stride below rows x row stride (a view sliced
+// with a step along the rows, such as [2, 4, 4] with strides [44, 12, 1]) is refused there.
 std::optional<Layout> layout_of(const Tensor& t) {
   Layout l{{t.size(0), t.size(1), t.size(2)}, {t.stride(0), t.stride(1), t.stride(2)}};
   auto& [b, r, c] = l.dims;
@@ -37,7 +41,9 @@ std::optional<Layout> layout_of(const Tensor& t) {
   if (r == 1) sr = sc == 1 ? c : 1;
   const bool row_major = sc == 1 && sr >= c, col_major = sr == 1 && sc >= r;
   if (!row_major && !col_major) return std::nullopt;
-  if (b == 1) sb = row_major ? sr * r : sc * c;
+  const int64_t matrix_span = row_major ? sr * r : sc * c;
+  if (b == 1) sb = matrix_span;
+  else if (sb < matrix_span) return std::nullopt;
   return l;
 }
 
@@ -68,12 +74,13 @@ struct Prepared {
 // brings its own scratch memory.
 std::shared_ptr<const Prepared> prepare(const Layout& a, const Layout& c, const std::array<int64_t, 3>& out_dims) {
   auto p = std::make_shared<Prepared>();
-  p->a = desc_of(a.dims, a.strides);
-  p->c = desc_of(c.dims, c.strides);
-  p->out = desc_of(out_dims, {out_dims[1] * out_dims[2], out_dims[2], 1});
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   try {
+    // The descriptors too may throw on strides oneDNN does not take: the caller copies then.
+    p->a = desc_of(a.dims, a.strides);
+    p->c = desc_of(c.dims, c.strides);
+    p->out = desc_of(out_dims, {out_dims[1] * out_dims[2], out_dims[2], 1});
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(p->a, p->c, p->out), attr, cpu::dnnl_engine());
     p->scratchpad = pd.scratchpad_desc();
     p->primitive = dnnl::matmul(pd);
@@ -104,10 +111,23 @@ void* scratch(size_t bytes) {
   return std::align(align, bytes, p, space);
 }
 
-bool dnnl_matmul(const Tensor& a, const Tensor& c, const Tensor& out) {
+// out = a @ c through oneDNN. An operand whose layout oneDNN cannot read (or a pair it has no
+// kernel for) is copied into a dense one first; false only when even dense operands fail.
+bool dnnl_matmul(Backend& backend, const Tensor& a_in, const Tensor& c_in, const Tensor& out) {
+  Tensor a = a_in, c = c_in;
   std::optional<Layout> la = layout_of(a), lc = layout_of(c);
+  if (!la) la = layout_of(a = dense(backend, a_in));
+  if (!lc) lc = layout_of(c = dense(backend, c_in));
   if (!la || !lc) return false;
   auto p = cached(*la, *lc, {out.size(0), out.size(1), out.size(2)});
+  if (!p && !(a.is_contiguous() && c.is_contiguous())) {
+    a = dense(backend, a);
+    c = dense(backend, c);
+    la = layout_of(a);
+    lc = layout_of(c);
+    if (!la || !lc) return false;
+    p = cached(*la, *lc, {out.size(0), out.size(1), out.size(2)});
+  }
   if (!p) return false;
   dnnl::engine& e = cpu::dnnl_engine();
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(p->a, e, a.data_ptr())},
@@ -128,7 +148,7 @@ void CpuBackend::matmul(const Tensor& a, const Tensor& c, const Tensor& out) {
   if (out.numel() == 0) return;
 #ifdef EMBER_HAVE_DNNL
   // K == 0 is a zero fill, which the fallback does; oneDNN rejects empty operands.
-  if (out.dtype() == DType::F32 && a.size(2) > 0 && out.is_contiguous() && dnnl_matmul(a, c, out)) return;
+  if (out.dtype() == DType::F32 && a.size(2) > 0 && out.is_contiguous() && dnnl_matmul(*this, a, c, out)) return;
 #endif
   cpu::matmul_fallback(a, c, out);
 }

@@ -376,7 +376,13 @@ int execute(const Program& program, const Settings& s, std::ostream& log) {
               .shards = 1,
               .seconds = 0,
               .studies = {}};
-  const json run_json = {{"program", program.info.name}, {"signature", s.signature}};
+  // Where and when the jobs ran: kept in run.json so that a report merged or redrawn elsewhere
+  // (shards run on another machine, plots drawn later) names the machine that measured.
+  auto produced = [&run] {
+    return json{{"machine", run.machine}, {"commit", run.commit}, {"threads", run.threads},
+                {"started", run.started}, {"shards", run.shards}};
+  };
+  json run_json = {{"program", program.info.name}, {"signature", s.signature}, {"produced", produced()}};
 
   if (s.merge || s.report_only) {
     Journal merged;
@@ -403,11 +409,21 @@ int execute(const Program& program, const Settings& s, std::ostream& log) {
             shards.string(), "; run the missing ones");
       run.shards = count;
     }
+    bool first = true;
     for (const auto& src : sources) {
       const json other = read_json_file(src / "run.json");
       check(other.value("signature", json()) == s.signature, src.string(),
             ": made with other settings than this command's (", other.value("signature", json()).dump(), " vs ",
             s.signature.dump(), ")");
+      const json p = other.value("produced", json::object());
+      if (first && p.is_object() && p.contains("machine")) {
+        run.machine = p.value("machine", run.machine);
+        run.commit = p.value("commit", run.commit);
+        run.threads = p.value("threads", run.threads);
+        run.started = p.value("started", run.started);
+        if (s.report_only) run.shards = p.value("shards", run.shards);
+      }
+      first = false;
       const Journal j = read_journal(src / "records.jsonl");
       for (const auto& key : j.order) {
         check(!merged.entries.count(key), "--merge: job '", key, "' appears in two shards");
@@ -424,6 +440,7 @@ int execute(const Program& program, const Settings& s, std::ostream& log) {
     for (const auto& key : merged.order)
       if (std::find(ordered.begin(), ordered.end(), key) == ordered.end()) ordered.push_back(key);
     merged.order = ordered;
+    run_json["produced"] = produced();
     ResultsDir dir(o.out, false);
     std::ofstream(dir.file("records.jsonl"));  // the merged journal, rewritten below
     for (const auto& key : merged.order) {

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "experiments/common/dataset.h"
 
@@ -16,11 +17,21 @@ struct DataSpec {
   std::string dataset = "mnist";    // "mnist", "digits", "breast-cancer", "wine", "gaussian-<d>"
   std::string inputs = "real";      // "real", "gaussian", "permuted" (one fixed pixel permutation)
   std::string labels = "semantic";  // "semantic", "random"
-  int64_t classes = 0;              // classes merged into this many groups; 0 keeps them
+  int64_t classes = 0;              // keep the samples of this many original classes; 0 keeps all
+  int64_t pool = 0;                 // cut the pool to this many samples; 0 keeps all
+  int64_t downsample = 2;           // MNIST only: 2 averages 28x28 to 14x14, 1 keeps 28x28
 
-  // "mnist", "mnist/random-labels", "mnist/gaussian-inputs/random-labels", "mnist/5-classes", ...
+  // "mnist", "mnist/random-labels", "mnist28/gaussian-inputs/random-labels", "mnist/5-classes/pool-1500", ...
   std::string name() const;
 };
+
+// The samples of `classes` (original class indices) with their original labels and
+// num_classes: a model keeps its 10-way head, so the same architecture is compared across k.
+experiments::Dataset keep_classes(const experiments::Dataset& d, const std::vector<int64_t>& classes);
+
+// The first k classes of one seeded order of all classes, sorted: the subsets are nested
+// (the 2 classes are among the 5), so k is all that changes between them.
+std::vector<int64_t> chosen_classes(int64_t num_classes, int64_t k, uint64_t seed);
 
 // Loads the data sets once (from the folder the fetch script fills: mnist/0.json ..
 // mnist/9.json and sklearn/*.csv) and builds pools on demand. MNIST is downsampled, split into
@@ -29,23 +40,23 @@ struct DataSpec {
 // normal points in d dimensions with random binary labels (Cover's setting).
 class DataBank {
  public:
-  DataBank(std::filesystem::path dir, int64_t image_downsample, int64_t held_out, uint64_t seed);
+  DataBank(std::filesystem::path dir, int64_t held_out, uint64_t seed);
 
   // Whether the files of `dataset` are present.
   bool available(const std::string& dataset) const;
   // The file or folder `dataset` is read from.
   std::filesystem::path source(const std::string& dataset) const;
   const experiments::Dataset& pool(const DataSpec& spec);
-  const experiments::Dataset& mnist_test();
+  // The held-out MNIST digits at `downsample`.
+  const experiments::Dataset& mnist_test(int64_t downsample);
 
  private:
-  const experiments::Dataset& base(const std::string& dataset);
+  const experiments::Dataset& base(const std::string& dataset, int64_t downsample);
 
   std::filesystem::path dir_;
-  int64_t image_downsample_, held_out_;
+  int64_t held_out_;
   uint64_t seed_;
-  std::map<std::string, experiments::Dataset> bases_, pools_;
-  std::optional<experiments::Dataset> mnist_test_;
+  std::map<std::string, experiments::Dataset> bases_, pools_, tests_;
 };
 
 }  // namespace ember::emc

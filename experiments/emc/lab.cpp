@@ -4,16 +4,18 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <ostream>
+#include <map>
 
 #include "experiments/common/markdown.h"
-#include "experiments/common/stats.h"
 #include "experiments/common/transforms.h"
 #include "experiments/emc/optimizers.h"
 #include "tensor/random.h"
 
 namespace ember::emc {
 namespace {
+
+using experiments::format_number;
+using experiments::Record;
 
 uint64_t splitmix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
@@ -23,14 +25,13 @@ uint64_t splitmix(uint64_t x) {
 }
 
 // The seed of one training run: the same (seed, n) draws the same subset and initial weights
-// in every condition, so comparisons between conditions share their randomness.
+// in every condition, so comparisons between conditions are paired.
 uint64_t run_seed(uint64_t base, int seed, int64_t n) {
   return splitmix(splitmix(base ^ (static_cast<uint64_t>(seed) << 32)) ^ static_cast<uint64_t>(n));
 }
 
-std::string label(const std::string& study, const Request& r) {
-  return study + "  " + r.model.name() + "  " + r.data.name() + "  " + r.optimizer;
-}
+// Tuning runs use seeds of their own, never those of the measurements.
+constexpr int kTuningSeedBase = 1000;
 
 }  // namespace
 
@@ -38,171 +39,154 @@ std::string Request::key() const {
   return model.name() + "|" + data.name() + "|" + optimizer + (test_accuracy ? "|test" : "");
 }
 
-std::vector<double> Measurement::emcs() const {
-  std::vector<double> out;
-  for (const auto& s : seeds) out.push_back(static_cast<double>(s.emc));
-  return out;
-}
-double Measurement::mean() const { return experiments::mean_of(emcs()); }
-double Measurement::sd() const { return experiments::stddev_of(emcs()); }
-bool Measurement::censored() const {
-  for (const auto& s : seeds)
-    if (s.censored) return true;
-  return false;
-}
+int64_t budget_epochs(const Scale& scale, const Request&) { return scale.epochs; }
 
-Lab::Lab(Options options, Scale scale, std::ostream& log)
-    : options_(std::move(options)),
-      scale_(std::move(scale)),
-      log_(log),
-      data_(options_.data, scale_.image_downsample, scale_.held_out, options_.seed),
-      progress_(log) {
-  std::filesystem::create_directories(options_.out);
-  csv_ = std::make_unique<experiments::CsvWriter>(
-      options_.out / "fits.csv",
-      std::vector<std::string>{"study", "model", "arch", "activation", "params", "data", "optimizer", "lr", "seed", "n",
-                               "steps", "budget", "train_accuracy", "loss", "fit", "outcome", "test_accuracy",
-                               "seconds"});
-}
+Lab::Lab(const experiments::RunOptions& options, Scale scale)
+    : options_(options), scale_(std::move(scale)), data_(options.data, scale_.held_out, options.seed) {}
 
-Lab::~Lab() = default;
-
-int64_t Lab::budget(const Request& request, int64_t n) const {
-  // The linear model of the Cover check is cheap, and separable sets near its capacity have
-  // small margins that take many steps to reach: it gets the largest budget.
-  if (request.model.arch == "linear") return scale_.max_steps;
-  const double epochs_steps = scale_.epochs * std::ceil(static_cast<double>(n) / scale_.batch_size);
-  return std::clamp<int64_t>(static_cast<int64_t>(epochs_steps), scale_.min_steps, scale_.max_steps);
-}
-
-double Lab::cost(const Request& r) const {
-  const double arch = r.model.arch == "cnn" ? 5 : r.model.arch == "resnet" ? 12 : r.model.arch == "linear" ? 0.2 : 1;
-  const double labels = r.data.labels == "semantic" && r.data.inputs != "gaussian" ? 2.5 : 1;
-  return arch * labels * (r.test_accuracy ? 0.3 : 1) * scale_.seeds;
-}
-
-void Lab::plan(const std::vector<Request>& requests) {
-  for (const auto& r : requests)
-    if (planned_.insert(r.key()).second) progress_.plan(cost(r));
-}
-
-const Measurement* Lab::find(const Request& request) const {
-  auto it = results_.find(request.key());
-  return it == results_.end() ? nullptr : &it->second;
-}
-
-const Measurement& Lab::run(const std::string& study, const Request& request) {
-  const std::string key = request.key();
-  if (auto it = results_.find(key); it != results_.end()) {
-    it->second.studies.insert(study);
-    return it->second;
-  }
-  plan({request});
+FitResult Lab::fit(const Request& request, double lr, int64_t n, uint64_t seed, experiments::Progress& progress,
+                   nn::ModulePtr* trained) {
   const experiments::Dataset& pool = data_.pool(request.data);
-  Measurement m;
-  m.request = request;
-  m.studies.insert(study);
-  m.params = count_parameters(request.model, pool.sample_shape, pool.num_classes);
-  m.lr = learning_rate(request.model, request.data, request.optimizer);
-  const double seed_cost = cost(request) / scale_.seeds;
-  if (request.test_accuracy) {
-    const int64_t n = std::min(scale_.generalisation_n, pool.size());
-    for (int s = 0; s < scale_.seeds; ++s) {
-      double test = 0;
-      m.train_accuracy.push_back(fit(study, request, m.lr, n, s, &test).train_accuracy);
-      m.test_accuracy.push_back(test);
-      progress_.complete(seed_cost);
-    }
-    progress_.line(label(study, request) + ": test accuracy " +
-                   experiments::format_number(experiments::mean_of(m.test_accuracy)) + " at n=" + std::to_string(n));
-  } else {
-    m.max_n = std::min(scale_.max_n, pool.size());
-    SearchOptions search = scale_.search;
-    search.max_n = m.max_n;
-    if (options_.log_grid) search.mode = SearchOptions::Mode::LogGrid;
-    for (int s = 0; s < scale_.seeds; ++s) {
-      m.seeds.push_back(find_emc(
-          [&](int64_t n) {
-            const FitResult r = fit(study, request, m.lr, n, s);
-            if (!r.fit) ++(r.outcome == kStillFalling ? m.failed_still_falling : m.failed_converged);
-            return r.fit;
-          },
-          search));
-      progress_.complete(seed_cost);
-      const auto& r = m.seeds.back();
-      progress_.line(label(study, request) + "  seed " + std::to_string(s) + ": EMC " + (r.censored ? ">= " : "") +
-                     std::to_string(r.emc) + " (" + std::to_string(r.probes) + " fits, " + std::to_string(m.params) +
-                     " parameters)");
-    }
-  }
-  auto [it, inserted] = results_.emplace(key, std::move(m));
-  order_.push_back(&it->second);
-  return it->second;
-}
-
-double Lab::learning_rate(const ModelSpec& model, const DataSpec& data, const std::string& optimizer) {
-  // Tuned per model and optimizer (a deeper or differently activated network is another
-  // architecture) by fitting random labels of the model's data set at n = params / divisor:
-  // near its capacity, where a rate that is too high or too low shows.
-  const std::string key = model.name() + "/" + optimizer + "/" + data.dataset;
-  if (auto it = tuned_.find(key); it != tuned_.end()) return it->second;
-  const Request tuning{.model = model, .data = {.dataset = data.dataset, .labels = "random"}, .optimizer = optimizer};
-  const auto& tuning_pool = data_.pool(tuning.data);
-  const int64_t params = count_parameters(model, tuning_pool.sample_shape, tuning_pool.num_classes);
-  const int64_t n = std::clamp<int64_t>(params / scale_.tune_divisor, 16, tuning_pool.size());
-  using Score = std::pair<int, double>;
-  Score best{-1, 0};
-  double best_lr = 0;
-  for (double lr : learning_rate_grid(optimizer, scale_.quick_lr_grid)) {
-    FitResult r = fit("lr-tuning", tuning, lr, n, 0);
-    const double loss = std::isfinite(r.loss) ? r.loss : std::numeric_limits<double>::infinity();
-    Score score{r.fit ? 1 : 0, r.fit ? -static_cast<double>(r.steps) : -loss};
-    if (score > best) {
-      best = score;
-      best_lr = lr;
-    }
-  }
-  progress_.line("lr-tuning  " + key + ": lr " + experiments::format_number(best_lr));
-  return tuned_[key] = best_lr;
-}
-
-FitResult Lab::fit(const std::string& study, const Request& request, double lr, int64_t n, int seed,
-                   double* test_accuracy) {
-  const experiments::Dataset& pool = data_.pool(request.data);
-  const uint64_t s = run_seed(options_.seed, seed, n);
-  const experiments::Dataset train = experiments::subset(pool, experiments::sample_indices(pool.size(), n, s));
+  const experiments::Dataset train = experiments::subset(pool, experiments::sample_indices(pool.size(), n, seed));
   auto [x, y] = experiments::to_tensors(train, options_.device);
-  manual_seed(s + 1);
+  manual_seed(seed + 1);
   auto model = build_model(request.model, pool.sample_shape, pool.num_classes);
   model->to(options_.device);
   const TrainConfig config{.optimizer = request.optimizer,
                            .lr = lr,
                            .batch_size = scale_.batch_size,
-                           .steps = budget(request, n),
-                           .threshold = options_.threshold,
-                           .plateau_fraction = 0.25,
-                           .seed = s + 2};
-  const std::string what = label(study, request) + "  seed " + std::to_string(seed) + "  n=" + std::to_string(n);
-  auto observer = [&](int64_t step, int64_t steps, double accuracy, double loss) {
-    if (!progress_.due()) return;
-    progress_.line(what + "  step " + std::to_string(step) + "/" + std::to_string(steps) + "  acc " +
-                   experiments::format_number(accuracy, 4) + "  loss " + experiments::format_number(loss));
+                           .epochs = budget_epochs(scale_, request),
+                           .seed = seed + 2};
+  const std::string what = request.key() + " n=" + std::to_string(n);
+  auto observer = [&](int64_t epoch, int64_t epochs, double accuracy, double loss) {
+    if (!progress.due()) return;
+    progress.line("  " + what + "  epoch " + std::to_string(epoch) + "/" + std::to_string(epochs) + "  acc " +
+                  format_number(accuracy, 4) + "  loss " + format_number(loss));
   };
-  const auto start = std::chrono::steady_clock::now();
   const FitResult r = train_to_fit(*model, x, y, config, observer);
-  double test = std::numeric_limits<double>::quiet_NaN();
-  if (test_accuracy) {
-    auto [xt, yt] = experiments::to_tensors(data_.mnist_test(), options_.device);
-    test = *test_accuracy = evaluate(*model, xt, yt).first;
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ++fits_;
-  csv_->row(study, request.model.name(), request.model.arch, request.model.activation, model->num_parameters(),
-            request.data.name(), request.optimizer, lr, seed, n, r.steps, config.steps, r.train_accuracy, r.loss, r.fit,
-            r.outcome, std::isnan(test) ? std::string() : experiments::format_number(test, 4), seconds);
-  progress_.line(what + ": " + (r.fit ? "fit in " + std::to_string(r.steps) + " steps" : r.outcome) + " (acc " +
-                 experiments::format_number(r.train_accuracy, 4) + ", " + experiments::format_duration(seconds) + ")");
+  if (trained) *trained = model;
   return r;
+}
+
+const TunedRate& Lab::learning_rate(const ModelSpec& model, const DataSpec& data, const std::string& optimizer,
+                                    experiments::Progress& progress) {
+  // Tuned per model and optimizer on random labels of the data set at n = parameters / divisor,
+  // near the capacity of the models here, where a rate too high or too low shows (tuned far
+  // below capacity, the highest rate wins by fitting fastest and then fails larger sets).
+  const DataSpec tuning_data{.dataset = data.dataset, .labels = "random", .downsample = data.downsample};
+  const std::string key = model.name() + "|" + tuning_data.name() + "|" + optimizer;
+  if (auto it = tuned_.find(key); it != tuned_.end()) return it->second;
+  const Request tuning{.model = model, .data = tuning_data, .optimizer = optimizer};
+  const auto& pool = data_.pool(tuning_data);
+  const int64_t params = count_parameters(model, pool.sample_shape, pool.num_classes);
+  const int64_t most = std::min(pool.size(), scale_.max_n);
+  const int64_t n = std::clamp<int64_t>(params / scale_.tune_divisor, 8, most);
+  const int64_t budget = budget_epochs(scale_, tuning);
+  TunedRate tuned = tune_learning_rate(optimizer, [&](double lr) {
+    double total = 0;
+    for (int s = 0; s < scale_.tune_seeds; ++s) {
+      const FitResult r = fit(tuning, lr, n, run_seed(options_.seed, kTuningSeedBase + s, n), progress);
+      total += tuning_score(r.fit(), std::isfinite(r.loss) ? r.train_accuracy : 0.0, r.epochs, budget);
+    }
+    return total / scale_.tune_seeds;
+  });
+  progress.line("lr tuning " + key + " at n=" + std::to_string(n) + ": " +
+                format_number(tuned.lr) + (tuned.at_limit ? " (at the limit of the range)" : ""));
+  return tuned_[key] = tuned;
+}
+
+Record Lab::measure(const Request& request, int seed, experiments::Progress& progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const TunedRate& tuned = learning_rate(request.model, request.data, request.optimizer, progress);
+  const experiments::Dataset& pool = data_.pool(request.data);
+  SearchOptions search = scale_.search;
+  search.max_n = std::min(scale_.max_n, pool.size());
+  if (request.model.arch == "linear") search.start = 8;
+  std::map<int64_t, FitResult> probes;
+  const SearchResult result = find_emc(
+      [&](int64_t n) {
+        const FitResult r = fit(request, tuned.lr, n, run_seed(options_.seed, seed, n), progress);
+        probes[n] = r;
+        progress.line("  " + request.key() + " seed " + std::to_string(seed) + " n=" + std::to_string(n) + ": " +
+                      outcome_name(r.outcome) + " after " + std::to_string(r.epochs) + " epochs (accuracy " +
+                      format_number(r.train_accuracy, 4) + ", gradient " + format_number(r.gradient_ratio, 2) +
+                      " of initial, loss fell " + format_number(100 * r.loss_fall, 2) + "% over the last quarter)");
+        return r.fit();
+      },
+      search);
+  int converged = 0, budget = 0, diverged = 0, fits = 0;
+  for (const auto& [n, r] : probes) {
+    fits += r.fit();
+    converged += r.outcome == Outcome::Converged;
+    budget += r.outcome == Outcome::Budget;
+    diverged += r.outcome == Outcome::Diverged;
+  }
+  std::string bound = "none";
+  double bound_gradient = std::numeric_limits<double>::quiet_NaN();
+  int64_t bound_epochs = 0;
+  if (result.first_failure > 0 && probes.count(result.first_failure)) {
+    const FitResult& r = probes.at(result.first_failure);
+    bound = outcome_name(r.outcome);
+    bound_gradient = r.gradient_ratio;
+    bound_epochs = r.epochs;
+  }
+  std::string grid;
+  for (double lr : tuned.tried) grid += (grid.empty() ? "" : " ") + format_number(lr);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.line(request.key() + " seed " + std::to_string(seed) + ": EMC " + (result.censored ? ">= " : "") +
+                std::to_string(result.emc) + ", bounded by a " + bound + " probe (" +
+                std::to_string(probes.size()) + " probes)");
+  return {{"key", request.key()},
+          {"kind", "emc"},
+          {"model", request.model.name()},
+          {"arch", request.model.arch},
+          {"activation", request.model.activation},
+          {"params", count_parameters(request.model, pool.sample_shape, pool.num_classes)},
+          {"data", request.data.name()},
+          {"optimizer", request.optimizer},
+          {"lr", tuned.lr},
+          {"lr_grid", grid},
+          {"lr_at_limit", tuned.at_limit},
+          {"seed", seed},
+          {"epochs", budget_epochs(scale_, request)},
+          {"max_n", search.max_n},
+          {"emc", result.emc},
+          {"censored", result.censored},
+          {"first_failure", result.first_failure},
+          {"bound", bound},
+          {"bound_epochs", bound_epochs},
+          {"bound_gradient_ratio", bound_gradient},
+          {"probes", static_cast<int>(probes.size())},
+          {"fits", fits},
+          {"converged", converged},
+          {"budget", budget},
+          {"diverged", diverged},
+          {"seconds", seconds}};
+}
+
+Record Lab::test_run(const Request& request, int seed, experiments::Progress& progress) {
+  const TunedRate& tuned = learning_rate(request.model, request.data, request.optimizer, progress);
+  const experiments::Dataset& pool = data_.pool(request.data);
+  const int64_t n = std::min(scale_.generalisation_n, pool.size());
+  nn::ModulePtr model;
+  const auto start = std::chrono::steady_clock::now();
+  const FitResult r = fit(request, tuned.lr, n, run_seed(options_.seed, seed, n), progress, &model);
+  auto [xt, yt] = experiments::to_tensors(data_.mnist_test(request.data.downsample), options_.device);
+  const double test = evaluate(*model, xt, yt).first;
+  return {{"key", request.key()},
+          {"kind", "test"},
+          {"model", request.model.name()},
+          {"arch", request.model.arch},
+          {"params", count_parameters(request.model, pool.sample_shape, pool.num_classes)},
+          {"data", request.data.name()},
+          {"optimizer", request.optimizer},
+          {"lr", tuned.lr},
+          {"seed", seed},
+          {"n", n},
+          {"outcome", outcome_name(r.outcome)},
+          {"train_accuracy", r.train_accuracy},
+          {"test_accuracy", test},
+          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
 }
 
 }  // namespace ember::emc

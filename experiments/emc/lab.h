@@ -1,20 +1,16 @@
 #pragma once
-// The lab runs measurements for the studies: EMC searches over seeds, learning-rate tuning
-// and test-accuracy runs. Results are cached by what was measured, so studies that share a
-// measurement (the reference MLP on random labels appears in several) run it once; every
-// training run is logged to fits.csv as it finishes.
-#include <iosfwd>
+// The lab runs the measurements of one process: an EMC search for one seed of one request, or
+// a test-accuracy run, each returned as a record (one CSV row). Learning rates are tuned on
+// first use and kept for the process, so the jobs of a shard that share a model tune it once;
+// tuning is deterministic, so every shard tunes the same model to the same rate.
 #include <map>
-#include <memory>
-#include <set>
 #include <string>
-#include <vector>
 
-#include "experiments/common/csv.h"
-#include "experiments/common/progress.h"
+#include "experiments/common/program.h"
 #include "experiments/emc/config.h"
 #include "experiments/emc/data.h"
 #include "experiments/emc/trainer.h"
+#include "experiments/emc/tuning.h"
 
 namespace ember::emc {
 
@@ -26,69 +22,37 @@ struct Request {
   std::string optimizer = "sgd";
   bool test_accuracy = false;
 
-  std::string key() const;
+  std::string key() const;  // "mlp[16]|mnist/random-labels|sgd", "...|test"
 };
 
-struct Measurement {
-  Request request;
-  int64_t params = 0;
-  double lr = 0;
-  int64_t max_n = 0;  // the most samples the search could use
-  std::vector<SearchResult> seeds;
-  // Probes that did not fit: stopped by the step budget with the loss still falling (the EMC
-  // may be budget-limited), or converged without fitting (plateau, flat loss, divergence).
-  int failed_still_falling = 0, failed_converged = 0;
-  // test_accuracy requests: per seed, at n = generalisation_n.
-  std::vector<double> train_accuracy, test_accuracy;
-  std::set<std::string> studies;
-
-  std::vector<double> emcs() const;
-  double mean() const;
-  double sd() const;
-  bool censored() const;  // some seed fitted all max_n samples: the EMC is a lower bound
-};
+// The epochs of every probe of `request`: the scale's budget whatever the model and optimizer.
+int64_t budget_epochs(const Scale& scale, const Request& request);
 
 class Lab {
  public:
-  Lab(Options options, Scale scale, std::ostream& log);
-  ~Lab();
+  Lab(const experiments::RunOptions& options, Scale scale);
 
-  const Options& options() const { return options_; }
-  const Scale& scale() const { return scale_; }
+  // One seed's EMC search (seed 0, 1, ...): params, lr, emc, censored, probe counts, and the
+  // bound: the outcome of the probe at its first failure, which bounds the EMC from above
+  // ("converged" is a capacity measurement; "budget" and "diverged" are not; "none" when no
+  // probe failed and the EMC is a lower bound).
+  experiments::Record measure(const Request& request, int seed, experiments::Progress& progress);
+  // One seed's train and test accuracy at scale.generalisation_n (semantic MNIST).
+  experiments::Record test_run(const Request& request, int seed, experiments::Progress& progress);
+
+  // The learning rate of `model` with `optimizer` on `data`'s data set (tuned on first use).
+  const TunedRate& learning_rate(const ModelSpec& model, const DataSpec& data, const std::string& optimizer,
+                                 experiments::Progress& progress);
   DataBank& data() { return data_; }
-  experiments::Progress& progress() { return progress_; }
-
-  // Adds the requests' expected cost to the ETA's plan (each distinct request once).
-  void plan(const std::vector<Request>& requests);
-  // Runs (or finds in the cache) a request for `study`.
-  const Measurement& run(const std::string& study, const Request& request);
-  // The result of a request already run, or null.
-  const Measurement* find(const Request& request) const;
-  const std::vector<const Measurement*>& measurements() const { return order_; }
-
-  // The learning rate for `model` and `optimizer`, tuned on first use (see lab.cpp).
-  double learning_rate(const ModelSpec& model, const DataSpec& data, const std::string& optimizer);
-  const std::map<std::string, double>& tuned_learning_rates() const { return tuned_; }
-
-  int64_t fits() const { return fits_; }
 
  private:
-  FitResult fit(const std::string& study, const Request& request, double lr, int64_t n, int seed,
-                double* test_accuracy = nullptr);
-  int64_t budget(const Request& request, int64_t n) const;
-  double cost(const Request& request) const;
+  FitResult fit(const Request& request, double lr, int64_t n, uint64_t run_seed, experiments::Progress& progress,
+                nn::ModulePtr* trained = nullptr);
 
-  Options options_;
+  experiments::RunOptions options_;
   Scale scale_;
-  std::ostream& log_;
   DataBank data_;
-  experiments::Progress progress_;
-  std::unique_ptr<experiments::CsvWriter> csv_;
-  std::map<std::string, Measurement> results_;
-  std::vector<const Measurement*> order_;
-  std::set<std::string> planned_;
-  std::map<std::string, double> tuned_;
-  int64_t fits_ = 0;
+  std::map<std::string, TunedRate> tuned_;
 };
 
 }  // namespace ember::emc

@@ -14,10 +14,6 @@ std::string ModelSpec::name() const {
   return out;
 }
 
-bool model_available(const std::string& arch) {
-  return arch == "linear" || arch == "mlp" || arch == "cnn" || arch == "resnet" || arch == "vit";
-}
-
 nn::ModulePtr build_model(const ModelSpec& spec, const Shape& sample_shape, int64_t num_classes) {
   if (spec.arch == "mlp" || spec.arch == "linear") {
     auto mlp = nn::MLP({.in_features = numel_of(sample_shape),

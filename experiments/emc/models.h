@@ -18,9 +18,6 @@ struct ModelSpec {
   std::string name() const;
 };
 
-// Whether `arch` names a model this program can build.
-bool model_available(const std::string& arch);
-
 // A fresh model (initialised from the global generator) for samples of `sample_shape`
 // ([features] or [C, H, W]; an MLP flattens images) and `num_classes` outputs.
 nn::ModulePtr build_model(const ModelSpec& spec, const Shape& sample_shape, int64_t num_classes);

@@ -4,11 +4,6 @@
 
 namespace ember::emc {
 
-const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> names = {"sgd", "gd", "adam", "adamw", "shampoo"};
-  return names;
-}
-
 bool full_batch(const std::string& name) { return name == "gd"; }
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<Tensor> params, double lr) {
@@ -23,16 +18,10 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<T
   fail("make_optimizer: unknown optimizer '", name, "' (known: sgd, gd, adam, adamw, shampoo)");
 }
 
-std::vector<double> learning_rate_grid(const std::string& name, bool quick) {
-  std::vector<double> grid;
-  if (name == "sgd" || name == "gd")
-    grid = {0.01, 0.03, 0.1, 0.3, 1.0};
-  else if (name == "adam" || name == "adamw" || name == "shampoo")
-    grid = {3e-4, 1e-3, 3e-3, 1e-2, 3e-2};
-  else
-    fail("learning_rate_grid: unknown optimizer '", name, "'");
-  if (quick) grid = {grid[1], grid[2], grid[3]};
-  return grid;
+LearningRateRange learning_rate_range(const std::string& name) {
+  if (name == "sgd" || name == "gd") return {0.1, 1e-3, 10.0};
+  if (name == "adam" || name == "adamw" || name == "shampoo") return {3e-3, 1e-5, 0.3};
+  fail("learning_rate_range: unknown optimizer '", name, "'");
 }
 
 }  // namespace ember::emc

@@ -16,9 +16,11 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<T
 // Whether `name` trains on full-batch gradients.
 bool full_batch(const std::string& name);
 
-// The learning rates tried when tuning `name` (quick: the middle three).
-std::vector<double> learning_rate_grid(const std::string& name, bool quick);
-
-const std::vector<std::string>& optimizer_names();
+// Tuning range of `name`: the usual rate (the middle of the first grid), the smallest and the
+// largest rate tuning may try.
+struct LearningRateRange {
+  double centre, lowest, highest;
+};
+LearningRateRange learning_rate_range(const std::string& name);
 
 }  // namespace ember::emc

@@ -1,63 +1,29 @@
 #include "experiments/emc/program.h"
 
-#include <omp.h>
-
-#include <algorithm>
-#include <chrono>
-#include <ostream>
-
-#include "experiments/common/markdown.h"
 #include "experiments/emc/report.h"
 #include "experiments/emc/studies.h"
 
 namespace ember::emc {
 
-void run_program(const Options& options, const Scale& scale, std::ostream& log, const std::string& command_line) {
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<const Study*> selected;
-  if (options.studies.empty()) {
-    for (const auto& s : studies()) selected.push_back(&s);
-  } else {
-    for (const auto& name : options.studies) selected.push_back(&study(name));
-  }
-  Lab lab(options, scale, log);
-  RunInfo info{
-      .studies = {}, .notes = {}, .command_line = command_line, .seconds = 0, .threads = omp_get_max_threads()};
-
-  // Requests on a missing tabular set are skipped and reported, so a machine without
-  // python3-sklearn still runs everything else; missing MNIST stops the run at its first use.
-  std::vector<std::pair<const Study*, std::vector<Request>>> work;
-  for (const Study* s : selected) {
-    std::vector<Request> runnable;
-    for (const auto& r : s->requests(scale)) {
-      if (r.data.dataset == "mnist" || lab.data().available(r.data.dataset)) {
-        runnable.push_back(r);
-        continue;
-      }
-      const std::string note = s->name + ": " + r.model.name() + " on " + r.data.name() + " skipped (" +
-                               lab.data().source(r.data.dataset).string() + " not found)";
-      if (std::find(info.notes.begin(), info.notes.end(), note) == info.notes.end()) info.notes.push_back(note);
-    }
-    lab.plan(runnable);
-    work.push_back({s, runnable});
-    info.studies.push_back(s->name);
-  }
-  lab.progress().line("emc: " + scale.name + " scale, " + std::to_string(info.threads) + " threads, studies: " +
-                      [&] {
-                        std::string names;
-                        for (const auto& n : info.studies) names += (names.empty() ? "" : ", ") + n;
-                        return names;
-                      }() +
-                      "; writing to " + options.out.string());
-  for (const auto& note : info.notes) lab.progress().line("warning: " + note);
-  for (const auto& [s, requests] : work) {
-    lab.progress().line("== study " + s->name + ": " + s->question);
-    for (const auto& r : requests) lab.run(s->name, r);
-  }
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  write_outputs(lab, info);
-  lab.progress().line("emc: done in " + experiments::format_duration(info.seconds) + ", " + std::to_string(lab.fits()) +
-                      " training runs; report at " + (options.out / "REPORT.md").string());
+experiments::Program emc_program() {
+  experiments::Program p;
+  p.info = {.name = "emc",
+            .title = "how many samples can a network fit?",
+            .source = "Shwartz-Ziv, Goldblum, Bansal, Bruss, LeCun & Wilson, *Just How Flexible are Neural Networks "
+                      "in Practice?* (arXiv 2406.11463)",
+            .description = "Measures the effective model complexity (EMC: the largest training set a network fits "
+                           "to 100% training accuracy) on MNIST, tabular data and noise, across architectures, "
+                           "activations and optimizers, with budgets in epochs (equal for every optimizer) and "
+                           "failures counted only once training has converged.",
+            .studies = study_infos(),
+            .mode_help = {"cover, labels (random labels, Gaussian inputs), activation, optimizers on a 490-parameter "
+                          "MLP at 7x7, 5 seeds, 3000 epochs a probe (4 to 6 minutes as 2 shards on 2 cores)",
+                          "every study, 5 seeds, 3000 epochs a probe, as 16 single-threaded shards (the CNN and ViT "
+                          "measurements dominate; see README.md for the estimate)",
+                          "larger models, 14x14 and 28x28 digits, 8 seeds, 10000 epochs (GPU, in shards)"}};
+  p.plan = plan_jobs;
+  p.report = fill_report;
+  return p;
 }
 
 }  // namespace ember::emc

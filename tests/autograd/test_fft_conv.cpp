@@ -85,6 +85,42 @@ TEST(FftConv, ForwardMatchesDirectConvolution) {
   }
 }
 
+// Odd and prime lengths (the transforms' lengths are then not powers of two) and odd filter
+// lengths, forward and all three gradients against the direct O(L K) sums written out:
+//   gu[b,c,t] = sum_s k[c,s] g[b,c,t+s] + D[c] g[b,c,t],  gk[c,s] = sum_{b,t} g[b,c,t] u[b,c,t-s],
+//   gD[c] = sum_{b,t} g[b,c,t] u[b,c,t].
+TEST(FftConv, OddAndPrimeLengthsMatchDirectConvolutionWithGradients) {
+  for (int64_t L : {1, 3, 7, 13, 97, 101, 211})
+    for (int64_t K : {int64_t{1}, (L + 1) / 2, L}) {
+      SCOPED_TRACE(::testing::Message() << "L " << L << " K " << K);
+      const int64_t B = 2, C = 3;
+      Tensor u = leaf({B, C, L}), k = leaf({C, K}), D = leaf({C});
+      Tensor y = fft_conv(u, k, D);
+      expect_close(y, direct(u, k, D), 1e-12 * static_cast<double>(L + 10));
+      expect_close(fft_conv(to(u, DType::F32), to(k, DType::F32), to(D, DType::F32)), direct(u, k, D),
+                   2e-5 * std::sqrt(static_cast<double>(K)) * 4);
+      Tensor g = randn({B, C, L}, {.dtype = DType::F64});
+      backward(y, g);
+      const std::vector<double> uv = u.to_vector<double>(), kv = k.to_vector<double>(), dv = D.to_vector<double>(),
+                                gv = g.to_vector<double>();
+      std::vector<double> gu(uv.size(), 0.0), gk(kv.size(), 0.0), gd(dv.size(), 0.0);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) {
+          const size_t row = static_cast<size_t>((b * C + c) * L);
+          for (int64_t t = 0; t < L; ++t) {
+            gd[c] += gv[row + t] * uv[row + t];
+            gu[row + t] += dv[c] * gv[row + t];
+            for (int64_t s = 0; s < K && t + s < L; ++s) gu[row + t] += kv[c * K + s] * gv[row + t + s];
+            for (int64_t s = 0; s <= std::min(t, K - 1); ++s) gk[c * K + s] += gv[row + t] * uv[row + t - s];
+          }
+        }
+      const double tol = 1e-12 * static_cast<double>(L + 10) * 4;
+      expect_close(u.grad(), from_vector(gu, u.shape()), tol);
+      expect_close(k.grad(), from_vector(gk, k.shape()), tol);
+      expect_close(D.grad(), from_vector(gd, D.shape()), tol);
+    }
+}
+
 TEST(FftConv, OutputsBeforeAChangeDoNotSeeIt) {
   Tensor u = randn({2, 3, 40}, {.dtype = DType::F64}), k = randn({3, 40}, {.dtype = DType::F64});
   Tensor changed = clone(u);

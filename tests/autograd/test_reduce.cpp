@@ -178,6 +178,67 @@ TEST(Reduce, VarAndStddevValues) {
   EXPECT_TRUE(std::isnan(var(f64({4}, {1}), {0}).item()));  // n - 1 = 0
 }
 
+// PyTorch: torch.full((15,), 0.1, dtype=float64).expand(...).std() is exactly 0, and the
+// gradient of std at a constant slice is 0 (its std_backward masks result == 0), not NaN.
+TEST(Reduce, StddevOfAConstantIsZeroWithZeroGradient) {
+  for (double v : {0.1, 1.0 / 3, -7.3, 1e10}) {
+    SCOPED_TRACE(v);
+    Tensor base = full({1}, v, {.dtype = DType::F64}).set_requires_grad();
+    Tensor x = expand(base, {15});
+    Tensor s = stddev(x, {0});
+    EXPECT_EQ(s.item(), 0.0);
+    EXPECT_EQ(var(x, {0}).item(), 0.0);
+    EXPECT_EQ(var(x, {0}, false).item(), 0.0);
+    backward(s);
+    EXPECT_EQ(base.grad().item(), 0.0);
+    // f32 likewise.
+    Tensor x32 = expand(full({1}, v, {.dtype = DType::F32}), {3, 15});
+    EXPECT_EQ(stddev(x32, {1}).to_vector<double>(), (std::vector<double>{0, 0, 0}));
+  }
+  // Mixed: one constant row, one varying; the constant row's gradient is 0, the other's finite
+  // ((x - mean) / ((n - 1) std) per element: row [1, 2, 3] has std 1, gradient [-0.5, 0, 0.5]).
+  Tensor x = from_vector<double>({2, 2, 2, 1, 2, 3}, {2, 3}).set_requires_grad();
+  Tensor s = stddev(x, {1});
+  EXPECT_EQ(s.to_vector<double>(), (std::vector<double>{0, 1}));
+  backward(sum(s));
+  EXPECT_EQ(x.grad().to_vector<double>(), (std::vector<double>{0, 0, 0, -0.5, 0, 0.5}));
+}
+
+// PyTorch's integer correction: torch.var(x, dim=1, correction=c) divides by n - c.
+// x = [[1, 2, 3, 4], [2, 2, 2, 6]]: squared deviations 5 and 12.
+TEST(Reduce, VarAndStddevWithIntegerCorrection) {
+  Tensor x = f64({1, 2, 3, 4, 2, 2, 2, 6}, {2, 4});
+  for (int64_t c : {0, 1, 2, 3}) {
+    SCOPED_TRACE(c);
+    std::vector<double> v = values_of(var(x, {1}, Correction{c}));
+    EXPECT_NEAR(v[0], 5.0 / static_cast<double>(4 - c), 1e-14);
+    EXPECT_NEAR(v[1], 12.0 / static_cast<double>(4 - c), 1e-14);
+    std::vector<double> sd = values_of(stddev(x, {1}, Correction{c}, true));
+    EXPECT_NEAR(sd[1], std::sqrt(12.0 / static_cast<double>(4 - c)), 1e-14);
+  }
+  EXPECT_TRUE(std::isinf(var(x, {1}, Correction{4}).to_vector<double>()[0]));  // n - c = 0: 5 / 0
+  EXPECT_TRUE(std::isinf(var(x, {1}, Correction{5}).to_vector<double>()[0]));  // clamped at 0, as PyTorch
+  EXPECT_EQ(values_of(var(x, {1}, Correction{1})), values_of(var(x, {1}, true)));
+  EXPECT_THROW(var(x, {1}, Correction{-1}), Error);
+  expect_gradcheck_over_dims([](const Tensor& t, const Dims& d, bool k) { return var(t, d, Correction{0}, k); });
+  expect_gradcheck_over_dims([](const Tensor& t, const Dims& d, bool k) { return stddev(t, d, Correction{0}, k); },
+                             false);
+  // Correction 2 needs more than 2 elements per slice (the random shapes have dims of 2).
+  for (const Dims& d : {Dims{1}, Dims{0, 1}}) {
+    EXPECT_GRADCHECK([d](const Inputs& in) { return var(in[0], d, Correction{2}); }, {leaf({4, 6})});
+    EXPECT_GRADCHECK([d](const Inputs& in) { return stddev(in[0], d, Correction{2}, true); }, {transposed_leaf({4, 6})});
+  }
+}
+
+// The compensated two-pass sum is accurate where the naive one-pass formula cancels: values
+// 1e9 + {0, 1, 2} have variance 1 exactly.
+TEST(Reduce, VarIsAccurateWithALargeOffset) {
+  Tensor x = f64({1e9, 1e9 + 1, 1e9 + 2}, {3});
+  EXPECT_EQ(var(x, {0}).item(), 1.0);
+  Tensor y = to(from_vector<double>({1e4, 1e4 + 1, 1e4 + 2}, {3}), DType::F32);
+  EXPECT_NEAR(var(y, {0}).item(), 1.0, 1e-6);
+}
+
 TEST(Reduce, LogsumexpGradients) {
   expect_gradcheck_over_dims([](const Tensor& x, const Dims& d, bool k) { return logsumexp(x, d, k); });
 }

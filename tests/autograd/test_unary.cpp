@@ -176,9 +176,43 @@ TEST(Unary, GradientsAtKinksAreZero) {
   EXPECT_EQ(grad_at([](const Tensor& x) { return abs(x); }, {-1, 0, 2}), (std::vector<double>{-1, 0, 1}));
   EXPECT_EQ(grad_at([](const Tensor& x) { return leaky_relu(x, 0.2); }, {-1, 0, 2}),
             (std::vector<double>{0.2, 0.2, 1}));
+  // clamp passes the gradient on the closed interval, at the bounds too (PyTorch's choice:
+  // torch.clamp(x, -0.5, 0.75).sum().backward() gives [0, 1, 1, 1, 0]).
   EXPECT_EQ(grad_at([](const Tensor& x) { return clamp(x, -0.5, 0.75); }, {-1, -0.5, 0, 0.75, 1}),
-            (std::vector<double>{0, 0, 1, 0, 0}));
+            (std::vector<double>{0, 1, 1, 1, 0}));
+  EXPECT_EQ(grad_at([](const Tensor& x) { return to(clamp(to(x, DType::F32), -0.5, 0.75), DType::F64); },
+                    {-1, -0.5, 0, 0.75, 1}),
+            (std::vector<double>{0, 1, 1, 1, 0}));
+  EXPECT_EQ(grad_at([](const Tensor& x) { return clamp(x, 1, 1); }, {0, 1, 2}), (std::vector<double>{0, 1, 0}));
   EXPECT_EQ(grad_at([](const Tensor& x) { return pow(x, 0.0); }, {0, 2}), (std::vector<double>{0, 0}));
+}
+
+// PyTorch's softplus(x, beta, threshold): log1p(exp(beta x)) / beta, x past the threshold.
+// Values and gradients worked out by hand at points on both sides of the threshold.
+TEST(Unary, SoftplusBetaThreshold) {
+  const std::vector<double> xs{-3, -0.5, 0, 0.5, 4.9, 5.1, 30};
+  const double beta = 2, threshold = 10;  // the cut-off is at x = 5
+  Tensor x = from_vector(xs, {7});
+  std::vector<double> got = softplus(x, beta, threshold).to_vector<double>();
+  std::vector<double> g = grad_at([&](const Tensor& t) { return softplus(t, beta, threshold); }, xs);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double bx = beta * xs[i];
+    const double want = bx > threshold ? xs[i] : std::log1p(std::exp(bx)) / beta;
+    const double want_grad = bx > threshold ? 1 : 1 / (1 + std::exp(-bx));
+    EXPECT_NEAR(got[i], want, 1e-15 * (1 + std::abs(want))) << "x = " << xs[i];
+    EXPECT_NEAR(g[i], want_grad, 1e-15) << "x = " << xs[i];
+  }
+  EXPECT_NEAR(got[2], std::log(2.0) / 2, 1e-16);  // softplus(0) = log(2) / beta
+  EXPECT_EQ(got[5], 5.1);                         // linear past the threshold, exactly x
+  // PyTorch's defaults (beta 1, threshold 20): x itself above 20, the smooth curve below.
+  EXPECT_EQ(softplus(from_vector<double>({25}, {1}), 1.0).item(), 25.0);
+  EXPECT_NEAR(softplus(from_vector<double>({19}, {1}), 1.0).item(), 19 + std::log1p(std::exp(-19.0)), 1e-14);
+  // f32 agrees with f64.
+  std::vector<double> got32 = softplus(to(x, DType::F32), beta, threshold).to_vector<double>();
+  for (size_t i = 0; i < xs.size(); ++i) EXPECT_NEAR(got32[i], got[i], 1e-6 * (1 + std::abs(got[i])));
+  auto f = [](const Inputs& in) { return softplus(in[0], 0.7, 1.5); };
+  EXPECT_GRADCHECK(f, {leaf({4, 5}, 2.0)});
+  EXPECT_THROW(softplus(x, 0.0), Error);
 }
 
 TEST(Unary, PowTensorGradcheckWithBroadcasting) {

@@ -90,7 +90,7 @@ bool linear_fits(int64_t n, int64_t d, uint64_t seed) {
   Tensor y = randint(0, 2, {n});
   auto model = nn::MLP({.in_features = d, .hidden = {}, .out_features = 2});
   model->to(DType::F64);
-  return train_to_fit(*model, x, y, {.optimizer = "gd", .lr = 1.0, .steps = 2000}).fit;
+  return train_to_fit(*model, x, y, {.optimizer = "gd", .lr = 1.0, .epochs = 2000}).fit();
 }
 
 TEST(EmcSearch, RecoversCoversCapacityOfALinearClassifier) {

@@ -158,13 +158,24 @@ TEST_F(ProgramTest, ShardsMergeToTheSingleRun) {
   EXPECT_EQ(run(p, {"--out", out, "--merge"}), 1);  // one of two missing
   ASSERT_EQ(run(p, {"--out", out, "--shard", "1/2"}), 0);
   EXPECT_EQ(run(p, {"--out", out, "--merge", "--seed", "9"}), 1);  // other settings
+  // The report names the machine the shards ran on, not the one that merges them.
+  for (const char* shard : {"0-of-2", "1-of-2"}) {
+    const fs::path file = fs::path(out + ".shards") / shard / "run.json";
+    json doc = json::parse(slurp(file));
+    doc["produced"]["machine"] = "a machine elsewhere";
+    std::ofstream(file) << doc.dump();
+  }
   c.runs = 0;
   ASSERT_EQ(run(p, {"--out", out, "--merge"}), 0);
   EXPECT_EQ(c.runs, 0);
+  EXPECT_EQ(json::parse(slurp(fs::path(out) / "summary.json"))["run"]["machine"], "a machine elsewhere");
+  EXPECT_EQ(json::parse(slurp(fs::path(out) / "summary.json"))["run"]["shards"], 2);
   EXPECT_EQ(slurp(fs::path(out) / "a.csv"), slurp(fs::path(out + "-single") / "a.csv"));
   EXPECT_EQ(slurp(fs::path(out) / "b.csv"), slurp(fs::path(out + "-single") / "b.csv"));
   ASSERT_EQ(run(p, {"--out", out, "--report-only"}), 0);
   EXPECT_EQ(slurp(fs::path(out) / "a.csv"), slurp(fs::path(out + "-single") / "a.csv"));
+  EXPECT_EQ(json::parse(slurp(fs::path(out) / "summary.json"))["run"]["machine"], "a machine elsewhere");
+  EXPECT_EQ(json::parse(slurp(fs::path(out) / "summary.json"))["run"]["shards"], 2);
 }
 
 TEST_F(ProgramTest, BadFlagsExitNonZero) {

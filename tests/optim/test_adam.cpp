@@ -12,9 +12,11 @@ using testing::Values;
 
 // PyTorch's Adam / AdamW update, written out in f64.
 Values reference_adam(const Quadratic& q, const AdamOptions& o, bool decoupled, int steps) {
-  Values p = q.start(), m(p.size()), v(p.size());
+  Values p = q.start(), m(p.size()), v(p.size()), v_max(p.size());
   for (int t = 1; t <= steps; ++t) {
-    const Values g0 = q.grad(p);
+    Values g0 = q.grad(p);
+    if (o.maximize)
+      for (double& g : g0) g = -g;
     const double correction1 = 1 - std::pow(o.beta1, t), correction2 = 1 - std::pow(o.beta2, t);
     for (size_t i = 0; i < p.size(); ++i) {
       double g = g0[i];
@@ -24,7 +26,9 @@ Values reference_adam(const Quadratic& q, const AdamOptions& o, bool decoupled, 
         g += o.weight_decay * p[i];
       m[i] = o.beta1 * m[i] + (1 - o.beta1) * g;
       v[i] = o.beta2 * v[i] + (1 - o.beta2) * g * g;
-      p[i] -= o.lr / correction1 * m[i] / (std::sqrt(v[i]) / std::sqrt(correction2) + o.eps);
+      v_max[i] = std::max(v_max[i], v[i]);
+      const double second = o.amsgrad ? v_max[i] : v[i];
+      p[i] -= o.lr / correction1 * m[i] / (std::sqrt(second) / std::sqrt(correction2) + o.eps);
     }
   }
   return p;
@@ -72,6 +76,44 @@ TEST(Adam, ReachesTheMinimumWithADecayingLearningRate) {
     });
     EXPECT_LT(max_abs_diff(p, q.c), 1e-4);
   }
+}
+
+// AMSGrad and maximize against PyTorch's update written out (torch.optim.Adam(amsgrad=True,
+// maximize=True) follows the same lines), for Adam and AdamW, f64 and f32, and a quadratic whose
+// gradients shrink, so that the running maximum of v differs from v.
+TEST(Adam, AmsgradAndMaximizeMatchReference) {
+  const Quadratic q({3, 5});
+  for (bool decoupled : {false, true})
+    for (bool amsgrad : {false, true})
+      for (bool maximize : {false, true}) {
+        SCOPED_TRACE(::testing::Message() << "decoupled " << decoupled << " amsgrad " << amsgrad << " maximize " << maximize);
+        const AdamOptions o{.lr = 0.1, .beta1 = 0.8, .beta2 = 0.9, .eps = 1e-6, .weight_decay = 0.05,
+                            .amsgrad = amsgrad, .maximize = maximize};
+        const Values want = reference_adam(q, o, decoupled, 12);
+        const Values got = decoupled ? run_adam<AdamW>(q, o, 12) : run_adam<Adam>(q, o, 12);
+        EXPECT_LT(max_abs_diff(got, want), 1e-12);
+        const Values got32 = decoupled ? run_adam<AdamW>(q, o, 12, DType::F32) : run_adam<Adam>(q, o, 12, DType::F32);
+        EXPECT_LT(max_abs_diff(got32, want), 1e-4);
+      }
+  // AMSGrad really differs here (v falls as the gradients shrink near the minimum).
+  const AdamOptions plain{.lr = 0.1, .beta2 = 0.5}, ams{.lr = 0.1, .beta2 = 0.5, .amsgrad = true};
+  EXPECT_GT(max_abs_diff(reference_adam(q, plain, false, 30), reference_adam(q, ams, false, 30)), 1e-3);
+  EXPECT_LT(max_abs_diff(run_adam<Adam>(q, ams, 30), reference_adam(q, ams, false, 30)), 1e-12);
+}
+
+// The AMSGrad state is saved and restored with the rest.
+TEST(Adam, AmsgradStateIsSaved) {
+  Tensor p = ones({3}, {.dtype = DType::F64}).set_requires_grad();
+  Adam opt({p}, {.lr = 0.1, .amsgrad = true});
+  p.set_grad(full({3}, 2.0, {.dtype = DType::F64}));
+  opt.step();
+  bool found = false;
+  for (const auto& [name, t] : opt.state_tensors())
+    if (name == "0.max_exp_avg_sq") {
+      found = true;
+      EXPECT_NEAR(t.to_vector<double>()[0], 0.001 * 4, 1e-15);
+    }
+  EXPECT_TRUE(found);
 }
 
 TEST(Adam, RejectsBadHyperParameters) {

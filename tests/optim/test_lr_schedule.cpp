@@ -6,6 +6,19 @@
 namespace ember {
 namespace {
 
+// A deliberate difference from PyTorch: past total_steps the cosine schedule holds its final
+// value, where torch.optim.lr_scheduler.CosineAnnealingLR(T_max=10) keeps following the cosine
+// and rises again (its closed form gives 0.5 at step 15 and the full lr at step 20).
+TEST(LrSchedule, CosineHoldsItsFinalValuePastTotalSteps) {
+  const Schedule cosine = cosine_schedule(10, 0, 0.1);
+  for (int64_t step : {10, 11, 15, 20, 30, 1000}) EXPECT_NEAR(cosine(step), 0.1, 1e-15) << "step " << step;
+  // PyTorch's closed form, for the record: eta_min + (1 - eta_min) (1 + cos(pi t / T_max)) / 2.
+  auto pytorch = [](int64_t t) { return 0.1 + 0.9 * (1 + std::cos(std::numbers::pi * static_cast<double>(t) / 10)) / 2; };
+  for (int64_t step = 0; step <= 10; ++step) EXPECT_NEAR(cosine(step), pytorch(step), 1e-15) << "step " << step;
+  EXPECT_NEAR(pytorch(15), 0.55, 1e-15);
+  EXPECT_NEAR(pytorch(20), 1.0, 1e-15);
+}
+
 TEST(LrSchedule, ValuesAtChosenSteps) {
   EXPECT_EQ(constant_schedule()(0), 1.0);
   EXPECT_EQ(constant_schedule()(12345), 1.0);

@@ -14,7 +14,7 @@ Values reference_sgd(const Quadratic& q, const SgdOptions& o, int steps) {
   for (int t = 0; t < steps; ++t) {
     const Values g = q.grad(p);
     for (size_t i = 0; i < p.size(); ++i) {
-      double d = g[i] + o.weight_decay * p[i];
+      double d = (o.maximize ? -g[i] : g[i]) + o.weight_decay * p[i];
       if (o.momentum != 0) {
         buffer[i] = t == 0 ? d : o.momentum * buffer[i] + (1 - o.dampening) * d;
         d = o.nesterov ? d + o.momentum * buffer[i] : buffer[i];
@@ -38,6 +38,24 @@ TEST(SGD, MatchesReferenceAcrossOptions) {
       {.lr = 0.05, .momentum = 0.8, .weight_decay = 0.02, .nesterov = true},
   };
   for (const SgdOptions& o : cases) EXPECT_LT(max_abs_diff(run_sgd(q, o, 5), reference_sgd(q, o, 5)), 1e-12);
+}
+
+// maximize (PyTorch's: the gradient negated before weight decay and momentum) ascends.
+TEST(SGD, MaximizeMatchesReference) {
+  const Quadratic q({3, 4});
+  const std::vector<SgdOptions> cases = {
+      {.lr = 0.1, .maximize = true},
+      {.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01, .maximize = true},
+      {.lr = 0.05, .momentum = 0.8, .weight_decay = 0.02, .nesterov = true, .maximize = true},
+  };
+  for (const SgdOptions& o : cases) {
+    EXPECT_LT(max_abs_diff(run_sgd(q, o, 5), reference_sgd(q, o, 5)), 1e-12);
+    EXPECT_LT(max_abs_diff(run_sgd(q, o, 5, DType::F32), reference_sgd(q, o, 5)), 1e-5);
+  }
+  // Plain gradient ascent moves away from the minimum, step for step the mirror of descent.
+  const Values down = run_sgd(q, {.lr = 0.1}, 1), up = run_sgd(q, {.lr = 0.1, .maximize = true}, 1);
+  const Values start = q.start();
+  for (size_t i = 0; i < start.size(); ++i) EXPECT_NEAR(up[i] - start[i], start[i] - down[i], 1e-12);
 }
 
 TEST(SGD, FloatAndLargeThreadedParametersMatchReference) {
