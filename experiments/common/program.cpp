@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "experiments/common/csv.h"
 #include "experiments/common/markdown.h"
 #include "experiments/common/results_dir.h"
 #include "tensor/error.h"
@@ -298,7 +299,7 @@ Journal read_journal(const fs::path& file) {
     if (line.empty()) continue;
     json e;
     try {
-      e = json::parse(line, nullptr, true, false, true);
+      e = json::parse(line);
     } catch (const std::exception&) {
       // A line cut short by a crash ends the journal; whatever follows is not trusted.
       break;

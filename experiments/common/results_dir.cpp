@@ -1,6 +1,7 @@
 #include "experiments/common/results_dir.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
