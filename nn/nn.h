@@ -18,6 +18,8 @@
 #include "nn/models/hybrid.h"
 #include "nn/models/mlp.h"
 #include "nn/models/resnet.h"
+#include "nn/models/text_encoder.h"
+#include "nn/models/video.h"
 #include "nn/models/vit.h"
 #include "nn/module.h"
 #include "nn/sequential.h"
