@@ -35,7 +35,7 @@ const FamilyInfo& family(const std::string& name) {
 }
 
 int64_t width_of(int size) { return 16 * (size + 1); }
-int64_t blocks_of(int size) { return size < 2 ? 2 : size; }
+int64_t blocks_of(int size) { return 2 * (size / 2 + 1); }
 
 namespace {
 

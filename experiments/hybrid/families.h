@@ -8,7 +8,7 @@
 //     parameters "text-conv-first" (= text-hybrid), "text-attention-first", "text-interleaved";
 //   video [B, F, 1, S, S]:         "video-hybrid" (per-frame conv stem, temporal conv,
 //     attention over frames), "video-transformer" (space-time tubelets, global attention).
-// Size index s = 0, 1, 2, ... sets the width d = 16 (s + 1) and the number of blocks.
+// Size index s = 0, 1, 2, 3, 4 sets the width d = 16 (s + 1) and the blocks 2, 2, 4, 4, 6.
 #include <cstdint>
 #include <string>
 #include <vector>

