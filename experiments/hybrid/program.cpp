@@ -15,10 +15,10 @@ Scale scale_of(Mode mode) {
   if (mode == Mode::Quick) {
     s.sizes = {0, 1, 2};
     s.seeds = 2;
-    s.image = {.steps = 120, .batch = 32, .evaluations = 3, .max_validation = 1000, .target_error = 0.2};
-    s.text = {.steps = 120, .batch = 32, .evaluations = 3, .max_validation = 1000, .target_error = 0.8};
-    s.video = {.steps = 100, .batch = 32, .evaluations = 3, .max_validation = 512, .target_error = 0.2};
-    s.task = {.text_length = 64, .text_chunks_per_document = 20, .video_train = 1024, .video_val = 512};
+    s.image = {.steps = 60, .batch = 32, .evaluations = 2, .max_validation = 500, .target_error = 0.3};
+    s.text = {.steps = 60, .batch = 32, .evaluations = 2, .max_validation = 500, .target_error = 0.85};
+    s.video = {.steps = 60, .batch = 32, .evaluations = 2, .max_validation = 256, .target_error = 0.3};
+    s.task = {.text_length = 64, .text_chunks_per_document = 10, .video_train = 512, .video_val = 256};
     s.image_sides = {16, 32, 64};
     s.text_lengths = {64, 128, 256};
     s.repeats = 3;

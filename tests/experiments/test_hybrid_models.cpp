@@ -1,0 +1,103 @@
+// The hybrid program's models and options: the text encoder twins train on a tiny batch, the
+// layouts of the balance study hold the same parameters, the video models take clips, and bad
+// options give clear errors.
+#include <gtest/gtest.h>
+
+#include "autograd/ops.h"
+#include "experiments/hybrid/families.h"
+#include "nn/models/text_encoder.h"
+#include "nn/models/video.h"
+#include "optim/adam.h"
+#include "tensor/creation.h"
+#include "tensor/error.h"
+#include "tensor/random.h"
+
+using namespace ember;
+using namespace ember::hybrid;
+
+namespace {
+
+// Two classes of generated text: runs of 'a'/'b' against runs of 'x'/'y'.
+std::pair<Tensor, Tensor> toy_text(int64_t n, int64_t length) {
+  std::vector<int64_t> tokens, labels;
+  for (int64_t i = 0; i < n; ++i) {
+    labels.push_back(i % 2);
+    for (int64_t t = 0; t < length; ++t) tokens.push_back(i % 2 ? 'x' + (t + i) % 2 : 'a' + (t * i) % 2);
+  }
+  return {from_vector(tokens, {n, length}), from_vector(labels, {n})};
+}
+
+double train_loss_drop(nn::Module& model, const Tensor& x, const Tensor& y, int steps) {
+  AdamW opt(model.parameters(), {.lr = 3e-3});
+  double first = 0, last = 0;
+  for (int s = 0; s < steps; ++s) {
+    Tensor loss = cross_entropy(model(x), y);
+    (s == 0 ? first : last) = loss.item();
+    opt.zero_grad();
+    backward(loss);
+    opt.step();
+  }
+  return first - last;
+}
+
+}  // namespace
+
+TEST(HybridModels, TextTwinsTrainOnATinyBatch) {
+  const auto [x, y] = toy_text(8, 16);
+  for (const char* layout : {"CCAA", "AAAA"}) {
+    manual_seed(1);
+    nn::TextEncoder model({.max_length = 16, .d_model = 16, .n_heads = 2, .layout = layout, .conv_kernel = 3});
+    EXPECT_EQ(model(x).shape(), (Shape{8, 2}));
+    const double drop = train_loss_drop(model, x, y, 30);
+    EXPECT_GT(drop, 0.3) << layout;  // ln 2 = 0.69 at chance
+  }
+}
+
+TEST(HybridModels, BalanceLayoutsHaveEqualParameters) {
+  const InputSpec text{.kind = "text", .size = 32, .frames = 0, .num_classes = 15};
+  const int64_t conv_first = parameter_count(*build_model("text-conv-first", 2, text));
+  EXPECT_EQ(parameter_count(*build_model("text-attention-first", 2, text)), conv_first);
+  EXPECT_EQ(parameter_count(*build_model("text-interleaved", 2, text)), conv_first);
+  // The hybrid has fewer parameters than its all-attention twin: a conv mixer replaces 4 d^2.
+  EXPECT_LT(conv_first, parameter_count(*build_model("text-transformer", 2, text)));
+}
+
+TEST(HybridModels, FamiliesSpanTenfoldParameters) {
+  const InputSpec image{.kind = "image", .size = 28, .frames = 0, .num_classes = 10};
+  for (const char* f : {"vit", "hybrid"}) {
+    const double small = double(parameter_count(*build_model(f, 0, image)));
+    const double large = double(parameter_count(*build_model(f, 3, image)));
+    EXPECT_GT(large / small, 10) << f;
+  }
+}
+
+TEST(HybridModels, VideoModelsClassifyClips) {
+  const InputSpec video{.kind = "video", .size = 24, .frames = 8, .num_classes = 4};
+  const Tensor clips = randn({2, 8, 1, 24, 24});
+  for (const char* f : {"video-hybrid", "video-transformer"}) {
+    auto model = build_model(f, 0, video);
+    EXPECT_EQ((*model)(clips).shape(), (Shape{2, 4})) << f;
+  }
+}
+
+TEST(HybridModels, BadOptionsGiveClearErrors) {
+  const InputSpec image{.kind = "image", .size = 30, .frames = 0, .num_classes = 10};
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message([&] { build_model("resnet-9000", 0, image); }).find("unknown model family 'resnet-9000'"),
+            std::string::npos);
+  EXPECT_NE(message([&] { build_model("vit", 0, image); }).find("not a multiple of its patch size 4"),
+            std::string::npos);
+  EXPECT_NE(message([&] { build_model("text-hybrid", 0, image); }).find("reads text inputs, not image"),
+            std::string::npos);
+  EXPECT_NE(message([] { nn::TextEncoder({.layout = "CXA"}); }).find("layout letter 'X'"), std::string::npos);
+  EXPECT_NE(message([] { nn::TextEncoder({.conv_kernel = 4}); }).find("kernel must be odd"), std::string::npos);
+  EXPECT_NE(message([] { nn::VideoTransformer({.frames = 7}); }).find("not a multiple of the tubelet"),
+            std::string::npos);
+}
