@@ -4,8 +4,9 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 SETUP_GROUPS ?=
+EXPERIMENTS = emc hyena hybrid rlhf
 
-.PHONY: all configure test run bench sanitize clean setup
+.PHONY: all configure test run bench sanitize clean setup data $(addprefix run-,$(EXPERIMENTS))
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -23,11 +24,24 @@ test: all
 sanitize:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DEMBER_SANITIZE=ON -DEMBER_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo"
 
-run: SETUP_GROUPS = experiments
-run: configure
-	cmake --build $(BUILD) -j $(JOBS) --target emc
+# The experiment programs, their quick modes one after another (each writes results/<name>/).
+# QUICK_SHARDS_<name>: processes side by side (experiments/run.sh); 1 = one process on all cores,
+# which the programs that time kernels need.
+QUICK_SHARDS_emc ?= 1
+QUICK_SHARDS_hyena ?= 1
+QUICK_SHARDS_hybrid ?= 1
+QUICK_SHARDS_rlhf ?= 1
+
+run: $(addprefix run-,$(EXPERIMENTS))
+
+data: SETUP_GROUPS = experiments
+data: setup
 	./experiments/fetch_data.sh data
-	./$(BUILD)/experiments/emc/emc --quick --data data --out results/emc
+
+run run-%: SETUP_GROUPS = experiments
+$(addprefix run-,$(EXPERIMENTS)): run-%: configure data
+	cmake --build $(BUILD) -j $(JOBS) --target $*
+	./experiments/run.sh $(BUILD) $* quick $(QUICK_SHARDS_$*)
 
 bench: SETUP_GROUPS = bench
 bench: all

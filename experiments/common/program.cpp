@@ -92,7 +92,7 @@ std::vector<Job> shard_jobs(const std::vector<Job>& jobs, const Shard& shard) {
 
 namespace {
 
-std::string csv_field(const json& v) {
+std::string csv_field(const Record& v) {
   if (v.is_null()) return "";
   if (v.is_string()) return csv_escape(v.get<std::string>());
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
@@ -297,9 +297,9 @@ Journal read_journal(const fs::path& file) {
   while (std::getline(in, line)) {
     ++number;
     if (line.empty()) continue;
-    json e;
+    nlohmann::ordered_json e;
     try {
-      e = json::parse(line);
+      e = nlohmann::ordered_json::parse(line);
     } catch (const std::exception&) {
       // A line cut short by a crash ends the journal; whatever follows is not trusted.
       break;
@@ -316,7 +316,7 @@ Journal read_journal(const fs::path& file) {
 void append_journal(const fs::path& file, const std::string& key, const std::string& study, double seconds,
                     const std::vector<Record>& rows) {
   std::ofstream out(file, std::ios::app);
-  out << json{{"key", key}, {"study", study}, {"seconds", seconds}, {"rows", rows}}.dump() << "\n";
+  out << nlohmann::ordered_json{{"key", key}, {"study", study}, {"seconds", seconds}, {"rows", rows}}.dump() << "\n";
   out.flush();
   check(out.good(), file.string(), ": cannot append to the journal (disk full?)");
 }
@@ -494,6 +494,7 @@ int execute(const Program& program, const Settings& s, std::ostream& log) {
     progress.complete(job->cost);
     progress.line(job->key + " done in " + format_duration(seconds));
   }
+  journal.order.clear();
   for (const auto& job : plan) journal.order.push_back(job.key);
   write_results(program, s, journal, run, dir, log);
   log << program.info.name << ": done; "

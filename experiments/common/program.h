@@ -69,8 +69,9 @@ struct ProgramInfo {
   std::string mode_help[3] = {"", "", ""};  // what --quick, --standard and --full run (and their time)
 };
 
-// One record is one CSV row: a JSON object of scalars (numbers, strings, booleans).
-using Record = nlohmann::json;
+// One record is one CSV row: a JSON object of scalars (numbers, strings, booleans), its keys
+// kept in the order they were set (the CSV's column order).
+using Record = nlohmann::ordered_json;
 // Records by study, in the plan's order of jobs.
 using Records = std::map<std::string, std::vector<Record>>;
 

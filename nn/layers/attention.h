@@ -1,7 +1,10 @@
 #pragma once
 // MultiHeadAttention: self-attention over [B, T, d] through the fused
 // scaled_dot_product_attention kernel (autograd/attention.h).
+#include <array>
+
 #include "nn/layers/linear.h"
+#include "nn/layers/step.h"
 
 namespace ember::nn {
 
@@ -10,12 +13,16 @@ namespace ember::nn {
 // reads strided heads), attended, merged back to
 // [B, T, d] and projected by out_proj = Linear(d, d). dropout drops attention probabilities
 // while training, as torch.nn.MultiheadAttention does.
-class MultiHeadAttention : public Module {
+// Causal attention also steps (nn/layers/step.h): the cache holds every position's keys and
+// values, the new queries attend over all of them, causally within the new chunk.
+class MultiHeadAttention : public Module, public CausalStep {
  public:
   MultiHeadAttention(int64_t d_model, int64_t n_heads, bool causal = false, double dropout = 0, bool bias = true);
   Tensor forward(const Tensor& x) override;
   // mask: bool, broadcastable to [B, H, T, T], true = attend; combined with causal.
   Tensor forward(const Tensor& x, const Tensor& mask);
+  // Causal attention only.
+  Tensor forward_step(const Tensor& x, StepCache& cache) override;
 
   int64_t n_heads() const { return n_heads_; }
   bool causal() const { return causal_; }
@@ -27,6 +34,12 @@ class MultiHeadAttention : public Module {
   bool causal_;
   double dropout_;
   std::shared_ptr<Linear> qkv_, out_proj_;
+
+  void check_shape(const Tensor& x) const;
+  // Queries, keys and values of x [B, T, d], each [B, H, T, d / H] (views).
+  std::array<Tensor, 3> project(const Tensor& x) const;
+  // Attention output [B, H, T, d / H] -> out_proj of the merged heads [B, T, d].
+  Tensor merge(const Tensor& y) const;
 };
 
 }  // namespace ember::nn

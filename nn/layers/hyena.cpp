@@ -137,4 +137,16 @@ Tensor HyenaOperator::forward(const Tensor& u) {
   return out_proj_->forward(transpose(v, 1, 2));
 }
 
+Tensor HyenaOperator::forward_step(const Tensor& u, StepCache& cache) {
+  check(u.dim() == 3 && u.size(2) == d_model_, describe(), ": input ", u.shape(), " must be [B, L, ", d_model_, "]");
+  if (cache.inputs.defined())
+    check(cache.inputs.size(0) == u.size(0), describe(), ": forward_step input ", u.shape(),
+          " has another batch size than the cached inputs ", cache.inputs.shape());
+  const Tensor inputs = cache.inputs.defined() ? cat({cache.inputs, u}, 1) : u;
+  const int64_t length = inputs.size(1);
+  const Tensor y = slice(forward(inputs), 1, length - u.size(1), length);
+  cache.inputs = inputs;
+  return y;
+}
+
 }  // namespace ember::nn

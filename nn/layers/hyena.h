@@ -2,6 +2,7 @@
 // The Hyena operator (Poli et al. 2023, "Hyena Hierarchy", arXiv 2302.10866), after the safari
 // reference (HyenaOperator, HyenaFilter): gates and long convolutions whose filters are implicit,
 // an FFN of positional features, so the parameter count does not grow with the filter length.
+#include "nn/layers/step.h"
 #include "nn/module.h"
 
 namespace ember::nn {
@@ -79,10 +80,15 @@ class HyenaFilter : public Module {
 // The filters h_n [d, L] are the blocks of HyenaFilter(N d).filter(L). The reference code runs
 // N - 1 convolutions for order N, gating before each and finally by x_1; this keeps the paper's
 // form, N convolutions with a gate after each.
-class HyenaOperator : public Module {
+// Stepping (nn/layers/step.h) keeps the operator's whole input and recomputes the operator over
+// it for every chunk, returning the new positions: exact, but each step costs a forward over the
+// prefix. (Its recurrent state would be the short filter's last 2 inputs and every past input
+// of each long convolution.)
+class HyenaOperator : public Module, public CausalStep {
  public:
   HyenaOperator(int64_t d_model, int64_t l_max, HyenaOptions options = {});
   Tensor forward(const Tensor& u) override;
+  Tensor forward_step(const Tensor& u, StepCache& cache) override;
   const HyenaFilter& filter_fn() const { return *filter_fn_; }
 
  private:

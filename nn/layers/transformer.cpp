@@ -41,11 +41,22 @@ TransformerBlock::TransformerBlock(const TransformerBlockOptions& o, ModulePtr m
   if (o.dropout > 0) dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout));
 }
 
+Tensor TransformerBlock::finish(const Tensor& x, const Tensor& mixed) {
+  const Tensor y = x + (dropout_ ? dropout_->forward(mixed) : mixed);
+  const Tensor m = mlp_->forward(ln2_->forward(y));
+  return y + (dropout_ ? dropout_->forward(m) : m);
+}
+
 Tensor TransformerBlock::forward(const Tensor& x) {
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
-  auto branch = [this](const ModulePtr& f, const Tensor& h) { return dropout_ ? dropout_->forward(f->forward(h)) : f->forward(h); };
-  const Tensor y = x + branch(mixer_, ln1_->forward(x));
-  return y + branch(mlp_, ln2_->forward(y));
+  return finish(x, mixer_->forward(ln1_->forward(x)));
+}
+
+Tensor TransformerBlock::forward_step(const Tensor& x, StepCache& cache) {
+  auto* mixer = dynamic_cast<CausalStep*>(mixer_.get());
+  check(mixer != nullptr, describe(), ": its mixer ", mixer_->describe(), " cannot step (forward_step)");
+  check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
+  return finish(x, mixer->forward_step(ln1_->forward(x), cache));
 }
 
 std::shared_ptr<Sequential> transformer_blocks(int64_t n, const TransformerBlockOptions& options) {

@@ -6,6 +6,7 @@
 #include "nn/layers/conv.h"
 #include "nn/layers/linear.h"
 #include "nn/layers/norm.h"
+#include "nn/layers/step.h"
 #include "nn/sequential.h"
 
 namespace ember::nn {
@@ -34,16 +35,20 @@ struct TransformerBlockOptions {
 // Pre-norm (GPT-2): x = x + dropout(mixer(ln1(x))); x = x + dropout(mlp(ln2(x))) over [B, T, d].
 // The mixer is MultiHeadAttention unless another token mixer [B, T, d] -> [B, T, d] is given
 // (a HyenaOperator); options.n_heads and options.causal only configure the attention.
-// Children: ln1, mixer, ln2, mlp (, dropout).
-class TransformerBlock : public Module {
+// Children: ln1, mixer, ln2, mlp (, dropout). It steps (nn/layers/step.h) when its mixer does.
+class TransformerBlock : public Module, public CausalStep {
  public:
   explicit TransformerBlock(const TransformerBlockOptions& options, ModulePtr mixer = nullptr);
   Tensor forward(const Tensor& x) override;
+  Tensor forward_step(const Tensor& x, StepCache& cache) override;
 
  private:
   int64_t d_model_;
   std::shared_ptr<LayerNorm> ln1_, ln2_;
   ModulePtr mixer_, mlp_, dropout_;
+
+  // x + dropout(mixed), then the MLP branch; mixed = mixer(ln1(x)), however it was computed.
+  Tensor finish(const Tensor& x, const Tensor& mixed);
 };
 
 // n TransformerBlocks with attention, children "0" .. "n-1".

@@ -39,17 +39,51 @@ CausalLM::CausalLM(const char* name, const GPTOptions& o, std::shared_ptr<Sequen
   if (pos_emb_.defined()) init::normal_(pos_emb_, 0, 0.02);
 }
 
+void CausalLM::check_tokens(const Tensor& tokens, const char* call) const {
+  check(tokens.dtype() == DType::I64 && tokens.dim() == 2 && tokens.size(0) >= 1, describe(), ": ", call, " tokens ",
+        tokens.shape(), " (", tokens.dtype(), ") must be i64 [B, T] with B >= 1");
+}
+
+Tensor CausalLM::head(const Tensor& h) {
+  const Tensor n = ln_f_->forward(h);
+  return lm_head_ ? lm_head_->forward(n) : matmul(n, transpose(tok_emb_->weight(), 0, 1));
+}
+
 Tensor CausalLM::forward(const Tensor& tokens) {
-  check(tokens.dtype() == DType::I64 && tokens.dim() == 2, describe(), ": tokens ", tokens.shape(), " (",
-        tokens.dtype(), ") must be i64 [B, T]");
+  check_tokens(tokens, "forward");
   const int64_t length = tokens.size(1);
   check(length >= 1 && length <= options_.context_length, describe(), ": tokens ", tokens.shape(), " have length ",
         length, ", outside 1 .. context_length = ", options_.context_length);
   Tensor h = tok_emb_->forward(tokens);
   if (pos_emb_.defined()) h = h + slice(pos_emb_, 0, 0, length);
   if (dropout_) h = dropout_->forward(h);
-  h = ln_f_->forward(body_->forward(h));
-  return lm_head_ ? lm_head_->forward(h) : matmul(h, transpose(tok_emb_->weight(), 0, 1));
+  return head(body_->forward(h));
+}
+
+Tensor CausalLM::forward_step(const Tensor& tokens, DecodeState& state) {
+  check_tokens(tokens, "forward_step");
+  const int64_t past = state.length, chunk = tokens.size(1);
+  check(chunk >= 1 && past + chunk <= options_.context_length, describe(), ": forward_step tokens ", tokens.shape(),
+        " after ", past, " cached positions reach length ", past + chunk, ", outside 1 .. context_length = ",
+        options_.context_length);
+  check(past == 0 || tokens.size(0) == state.batch, describe(), ": forward_step tokens ", tokens.shape(),
+        " for a state of batch ", state.batch);
+  std::vector<CausalStep*> blocks;
+  for (size_t i = 0; i < body_->size(); ++i) {
+    auto* block = dynamic_cast<CausalStep*>((*body_)[i].get());
+    check(block != nullptr, describe(), ": body block ", i, " ", (*body_)[i]->describe(), " cannot step (forward_step)");
+    blocks.push_back(block);
+  }
+  if (past == 0) state.blocks.assign(blocks.size(), StepCache{});
+  check(state.blocks.size() == blocks.size(), describe(), ": forward_step state has ", state.blocks.size(),
+        " block caches for ", blocks.size(), " blocks");
+  Tensor h = tok_emb_->forward(tokens);
+  if (pos_emb_.defined()) h = h + slice(pos_emb_, 0, past, past + chunk);
+  if (dropout_) h = dropout_->forward(h);
+  for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->forward_step(h, state.blocks[i]);
+  state.length = past + chunk;
+  state.batch = tokens.size(0);
+  return head(h);
 }
 
 std::shared_ptr<CausalLM> GPT(const GPTOptions& o) {

@@ -4,8 +4,10 @@
 // place of attention in every block. The sequence hybrid (nn/models/hybrid.h) is the same
 // skeleton again with causal convolution blocks first.
 #include <string>
+#include <vector>
 
 #include "nn/layers/hyena.h"
+#include "nn/layers/step.h"
 #include "nn/layers/transformer.h"
 
 namespace ember::nn {
@@ -26,6 +28,15 @@ struct GPTOptions {
   HyenaOptions hyena = {};          // the operators of HyenaLM (order 2 by default)
 };
 
+// The caches of one CausalLM for one batch of sequences, for forward_step: one StepCache per
+// body block (nn/layers/step.h) and the number of positions seen. A new DecodeState starts a
+// new batch.
+struct DecodeState {
+  int64_t length = 0;
+  int64_t batch = 0;  // set by the first step
+  std::vector<StepCache> blocks;
+};
+
 // tokens [B, T] (i64, T <= context_length) -> logits [B, T, vocab]:
 //   h = dropout(tok_emb(tokens) + pos_emb[:T]);  h = body(h);  logits = head(ln_f(h))
 // The body holds the blocks, [B, T, d] -> [B, T, d], each of which must be causal for the model
@@ -37,6 +48,12 @@ class CausalLM : public Module {
   // describe(): "name(vocab=V, context=C, d, layers=L, detail)".
   CausalLM(const char* name, const GPTOptions& options, std::shared_ptr<Sequential> body, const std::string& detail = "");
   Tensor forward(const Tensor& tokens) override;
+  // tokens [B, t] (i64) continue the sequences the state has seen (length L): the logits of the
+  // new positions L .. L + t - 1 only, [B, t, V], as forward() over the whole sequences gives
+  // them; the state then holds L + t positions. Every body block must step (CausalStep):
+  // attention caches keys and values, causal conv blocks their last inputs, Hyena operators
+  // recompute their prefix. Differentiable, like forward().
+  Tensor forward_step(const Tensor& tokens, DecodeState& state);
   const GPTOptions& options() const { return options_; }
 
  private:
@@ -45,6 +62,10 @@ class CausalLM : public Module {
   std::shared_ptr<Sequential> body_;
   ModulePtr ln_f_, lm_head_, dropout_;
   Tensor pos_emb_;
+
+  void check_tokens(const Tensor& tokens, const char* call) const;
+  // ln_f and the LM head over the body's output [B, T, d].
+  Tensor head(const Tensor& h);
 };
 
 // The causal TransformerBlock of a GPT with these options.

@@ -1,6 +1,7 @@
 #include "nn/models/hybrid.h"
 
 #include "autograd/elementwise.h"
+#include "autograd/index_ops.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
 #include "nn/init.h"
@@ -80,12 +81,38 @@ CausalConvBlock::CausalConvBlock(int64_t d_model, int64_t kernel, int64_t expans
   if (dropout > 0) dropout_ = register_module("dropout", std::make_shared<Dropout>(dropout));
 }
 
-Tensor CausalConvBlock::forward(const Tensor& x) {
+void CausalConvBlock::check_shape(const Tensor& x) const {
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
-  const Tensor h = transpose(act_->forward(in_proj_->forward(ln_->forward(x))), 1, 2);  // [B, C, T]
-  const Tensor c = slice(conv_->forward(h), 2, 0, x.size(1));
+}
+
+Tensor CausalConvBlock::conv_input(const Tensor& x) {
+  return transpose(act_->forward(in_proj_->forward(ln_->forward(x))), 1, 2);
+}
+
+Tensor CausalConvBlock::finish(const Tensor& x, const Tensor& c) {
   Tensor y = out_proj_->forward(act_->forward(transpose(c, 1, 2)));
   return x + (dropout_ ? dropout_->forward(y) : y);
+}
+
+Tensor CausalConvBlock::forward(const Tensor& x) {
+  check_shape(x);
+  return finish(x, slice(conv_->forward(conv_input(x)), 2, 0, x.size(1)));
+}
+
+Tensor CausalConvBlock::forward_step(const Tensor& x, StepCache& cache) {
+  check_shape(x);
+  const Tensor h = conv_input(x);  // [B, C, t]
+  const int64_t keep = conv_->weight().size(2) - 1;
+  if (keep == 0) return finish(x, conv_->forward(h));  // kernel 1: no padding, nothing to keep
+  if (!cache.window.defined())
+    cache.window = zeros({h.size(0), h.size(1), keep}, {.dtype = h.dtype(), .device = h.device()});
+  check(cache.window.size(0) == x.size(0), describe(), ": forward_step input ", x.shape(),
+        " has another batch size than the cached window ", cache.window.shape());
+  // The window and the new inputs, convolved without padding: exactly the t causal outputs.
+  const Tensor span = cat({cache.window, h}, 2);
+  const Tensor c = conv1d(span, conv_->weight(), conv_->bias(), 1, 0, 1, conv_->options().groups);
+  cache.window = narrow(span, 2, span.size(2) - keep, keep);
+  return finish(x, c);
 }
 
 std::shared_ptr<CausalLM> HybridLM(const HybridLMOptions& o) {

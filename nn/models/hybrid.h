@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nn/layers/conv.h"
+#include "nn/layers/step.h"
 #include "nn/models/gpt.h"
 
 namespace ember::nn {
@@ -49,17 +50,25 @@ class ImageHybrid : public Module {
 // x + dropout(out_proj(act(causal_conv(act(in_proj(ln(x))))))) over [B, T, d]: an inverted
 // bottleneck as in MBConv, with a 1-D convolution over time in the middle. The convolution
 // (kernel k, over expansion * d channels, depthwise or full) sees positions t - k + 1 .. t only.
-// Children: ln, in_proj, act, conv, out_proj (, dropout).
-class CausalConvBlock : public Module {
+// Children: ln, in_proj, act, conv, out_proj (, dropout). Stepping (nn/layers/step.h) keeps the
+// convolution's last k - 1 inputs (zeros before the first position, as the padding).
+class CausalConvBlock : public Module, public CausalStep {
  public:
   CausalConvBlock(int64_t d_model, int64_t kernel, int64_t expansion = 2, bool depthwise = true,
                   const std::string& activation = "gelu", double dropout = 0);
   Tensor forward(const Tensor& x) override;
+  Tensor forward_step(const Tensor& x, StepCache& cache) override;
 
  private:
   int64_t d_model_;
   ModulePtr ln_, in_proj_, act_, out_proj_, dropout_;
   std::shared_ptr<Conv1d> conv_;
+
+  void check_shape(const Tensor& x) const;
+  // The convolution's input act(in_proj(ln(x))) as [B, C, T].
+  Tensor conv_input(const Tensor& x);
+  // x + dropout(out_proj(act(c))) for the convolution's output c [B, C, T].
+  Tensor finish(const Tensor& x, const Tensor& c);
 };
 
 struct HybridLMOptions {

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "experiments/common/program.h"
 #include "experiments/common/results_dir.h"
 #include "experiments/common/verdict.h"
+#include "tensor/error.h"
 
 namespace fs = std::filesystem;
 using namespace ember::experiments;
