@@ -3,6 +3,8 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# WERROR=ON makes warnings errors (CI sets it).
+WERROR ?= OFF
 SETUP_GROUPS ?=
 EXPERIMENTS = emc hyena hybrid rlhf
 
@@ -12,7 +14,7 @@ all: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 configure: setup
-	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DEMBER_WERROR=$(WERROR) $(CMAKE_FLAGS)
 
 setup:
 	@./.ci/setup $(SETUP_GROUPS)

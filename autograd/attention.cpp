@@ -1,8 +1,10 @@
 #include "autograd/attention.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/autocast.h"
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
@@ -70,6 +72,14 @@ Tensor unit_rows(const Tensor& t, DType dtype) {
   return (t.stride(-1) == 1 || t.size(-1) <= 1) && t.dtype() == dtype ? t : kernels::contiguous(t, dtype);
 }
 
+// The scores computed per (batch, head): all Tq x Tk, or under causal the visible ones (key
+// j <= query i), min(i + 1, Tk) in row i.
+double scores_counted(int64_t tq, int64_t tk, bool causal) {
+  if (!causal) return static_cast<double>(tq) * static_cast<double>(tk);
+  const auto m = static_cast<double>(std::min(tq, tk));
+  return m * (m + 1) / 2 + static_cast<double>(tq - std::min(tq, tk)) * static_cast<double>(tk);
+}
+
 }  // namespace
 
 Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, bool causal,
@@ -106,6 +116,13 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   const DType lse_dtype = compute_dtype(dtype);
   Tensor lse = empty({batch, heads, tq}, {.dtype = lse_dtype, .device = q.device()});
   backend_for(q.device()).attention(q4, k4, v4, m4, p, out, lse);
+  // QK^T, softmax (5 per score), PV; the backward recomputes QK^T and the probabilities (2 per
+  // score), forms dV, dP, dS (2 per score), dQ, dK and the rows' delta = rowsum(dO o O).
+  const double heads_total = static_cast<double>(batch * heads), s = scores_counted(tq, tk, causal);
+  const auto dd = static_cast<double>(d), ddv = static_cast<double>(dv);
+  count_flops("attention", heads_total * s * (2 * dd + 2 * ddv + 5));
+  const double backward_flops =
+      heads_total * (s * (6 * dd + 4 * ddv + 4) + 2 * static_cast<double>(tq) * ddv);
 
   // out [batch, H, Tq, Dv] seen with q's leading dims: the batch dims split batch's stride.
   Shape out_shape = lead;
@@ -123,12 +140,13 @@ Tensor scaled_dot_product_attention(const Tensor& q_in, const Tensor& k_in, cons
   return record(kOp, result, {q, k, v},
                 [sq = Saved(q4, kOp), sk = Saved(k4, kOp), sv = Saved(v4, kOp), sm = Saved(m4, kOp),
                  so = Saved(out, kOp), lse, p, q_shape = q.shape(), k_shape = k.shape(),
-                 v_shape = v.shape()](const Tensor& g) {
+                 v_shape = v.shape(), backward_flops](const Tensor& g) {
     Tensor qv = sq.get(), kv = sk.get(), vv = sv.get(), ov = so.get();
     Tensor g4 = unit_rows(as_heads(g, ov.size(0), ov.size(1)), ov.dtype());
     Tensor gq = empty_heads(qv, qv.size(2), qv.size(3), qv.dtype()), gk = empty_heads(kv, kv.size(2), kv.size(3), kv.dtype()),
            gv = empty_heads(vv, vv.size(2), vv.size(3), vv.dtype());
     backend_for(ov.device()).attention_backward(qv, kv, vv, sm.get(), ov, lse, g4, p, gq, gk, gv);
+    count_flops("attention", backward_flops);
     return std::vector<Tensor>{reshape(gq, q_shape), reshape(gk, k_shape), reshape(gv, v_shape)};
   });
 }

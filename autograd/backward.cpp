@@ -5,6 +5,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
+#include "autograd/flops.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/shape_ops.h"
@@ -61,6 +62,7 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   check(seed.shape() == root.shape(), "backward: upstream gradient of shape ", seed.shape(),
         " does not match the root's shape ", root.shape());
   NoGradGuard no_grad;
+  FlopBackwardScope counting_backward;
   // The backward ops follow the dtypes the forward chose; autocast would change them.
   AutocastGuard no_autocast(autocast_dtype(), false);
   if (!root.grad_fn()) {  // backward on a leaf: its gradient is the seed itself
@@ -76,7 +78,11 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     if (!node->backward)
       fail("backward: the graph through '", node->name, "' was already freed by an earlier backward(); ",
            "pass retain_graph=true to the first backward() to go through it twice");
-    std::vector<Tensor> input_grads = node->backward(g);
+    std::vector<Tensor> input_grads;
+    {
+      FlopModuleScope in_module(node->module);
+      input_grads = node->backward(g);
+    }
     if (!retain_graph) node->backward = nullptr;
     for (size_t i = 0; i < node->edges.size(); ++i) {
       const Edge& e = node->edges[i];

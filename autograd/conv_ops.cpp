@@ -1,6 +1,7 @@
 #include "autograd/conv_ops.h"
 
 #include "autograd/autocast.h"
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -60,21 +61,29 @@ Shape conv_output_shape(const char* op, const Tensor& x, const Tensor& w, const 
 Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& b, const Backend::Conv2dParams& p, const Shape& shape) {
   Tensor y = kernels::empty_like(x, shape);
   backend_for(x.device()).conv2d(x, w, b, p, y);
+  // Each output element is a dot product over C/groups x KH x KW inputs; the backward's data and
+  // weight gradients are products of the same size.
+  const double product = 2.0 * static_cast<double>(y.numel()) * static_cast<double>(w.numel() / w.size(0));
+  count_flops("conv", product);
+  if (b.defined()) count_flops("elementwise", static_cast<double>(y.numel()));
   const bool need_x = x.requires_grad(), need_w = w.requires_grad(), need_b = b.defined() && b.requires_grad();
   // Each gradient needs the other operand only.
   return record("conv2d", y, {x, w, b},
                 [x = Saved(need_w ? x : Tensor(), "conv2d"), w = Saved(need_x ? w : Tensor(), "conv2d"),
-                 xs = x.shape(), ws = w.shape(), p, need_x, need_w, need_b](const Tensor& g) {
+                 xs = x.shape(), ws = w.shape(), p, need_x, need_w, need_b, product](const Tensor& g) {
                   Backend& backend = backend_for(g.device());
                   Tensor gx, gw, gb;
                   if (need_x) {
                     gx = kernels::empty_like(g, xs);
                     backend.conv2d_backward_data(g, w.get(), p, gx);
+                    count_flops("conv", product);
                   }
                   if (need_w) {
                     gw = kernels::empty_like(g, ws);
                     if (need_b) gb = kernels::empty_like(g, {ws[0]});
                     backend.conv2d_backward_weight(g, x.get(), p, gw, gb);
+                    count_flops("conv", product);
+                    if (need_b) count_flops("reduce", static_cast<double>(g.numel()));
                   } else if (need_b) {
                     gb = sum(g, {0, 2, 3});
                   }
@@ -103,9 +112,14 @@ std::pair<Backend::Pool2dParams, Shape> pool_geometry(const char* op, const Tens
 Tensor avg_pool_op(const char* op, const Tensor& x, const Backend::Pool2dParams& p, const Shape& shape) {
   Tensor y = kernels::empty_like(x, shape);
   backend_for(x.device()).avg_pool2d(x, p, y);
-  return record(op, y, {x}, [p, xs = x.shape()](const Tensor& g) {
+  // A fixed window adds its elements and divides; an adaptive one reads each input about once.
+  const double flops = p.adaptive ? static_cast<double>(x.numel() + y.numel())
+                                  : static_cast<double>(y.numel()) * static_cast<double>(p.kernel_h * p.kernel_w + 1);
+  count_flops("pool", flops);
+  return record(op, y, {x}, [p, xs = x.shape(), flops](const Tensor& g) {
     Tensor gx = kernels::empty_like(g, xs);
     backend_for(g.device()).avg_pool2d_backward(g, p, gx);
+    count_flops("pool", flops);
     return std::vector<Tensor>{gx};
   });
 }
@@ -135,9 +149,11 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Si
   Tensor y = kernels::empty_like(x, shape);
   Tensor indices = empty(shape, {.dtype = DType::I64, .device = x.device()});
   backend_for(x.device()).max_pool2d(x, p, y, indices);
+  count_flops("pool", static_cast<double>(y.numel()) * static_cast<double>(p.kernel_h * p.kernel_w));
   return record("max_pool2d", y, {x}, [indices, xs = x.shape()](const Tensor& g) {
     Tensor gx = kernels::empty_like(g, xs);
     backend_for(g.device()).max_pool2d_backward(g, indices, gx);
+    count_flops("pool", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
   });
 }

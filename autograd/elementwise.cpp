@@ -1,6 +1,7 @@
 #include "autograd/elementwise.h"
 
 #include "autograd/autocast.h"
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -97,6 +98,7 @@ const Tensor& inplace_binary(BinaryOp op, const char* name, const Tensor& self, 
   const Tensor operand = convert ? kernels::contiguous(other, self.dtype()) : other;
   kernels::check_same(name, self, operand);
   backend_for(self.device()).binary(op, self, broadcast_view(operand, self.shape(), name), self);
+  count_flops("elementwise", binary_flops(op) * static_cast<double>(self.numel()));
   self.bump_version();
   return self;
 }
@@ -114,6 +116,7 @@ const Tensor& mul_(const Tensor& self, const Tensor& other) { return inplace_bin
 const Tensor& mul_(const Tensor& self, double s) {
   check_inplace("mul_", self);
   backend_for(self.device()).unary(UnaryOp::Affine, self, self, s, 0.0);
+  count_flops("elementwise", unary_flops(UnaryOp::Affine) * static_cast<double>(self.numel()));
   self.bump_version();
   return self;
 }

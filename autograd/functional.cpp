@@ -2,6 +2,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
@@ -23,11 +24,13 @@ Tensor softmax_last(const Tensor& x, bool log, const char* name) {
   const int64_t cols = x.dim() == 0 ? 1 : x.shape().back();
   Tensor y = kernels::empty_like(x);
   backend_for(x.device()).softmax(as_rows(kernels::contiguous(x, x.dtype()), cols), as_rows(y, cols), log);
+  count_flops("softmax", 5.0 * static_cast<double>(y.numel()));
   return record(name, y, {x}, [saved = Saved(y, name), log, cols](const Tensor& g) {
     Tensor yv = saved.get();
     Tensor gx = kernels::empty_like(yv);
     backend_for(yv.device())
         .softmax_backward(as_rows(yv, cols), as_rows(kernels::contiguous(g, yv.dtype()), cols), as_rows(gx, cols), log);
+    count_flops("softmax", 4.0 * static_cast<double>(gx.numel()));
     return std::vector<Tensor>{gx};
   });
 }
@@ -77,6 +80,8 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   Tensor mean = kernels::empty_like(x, {rows}), rstd = kernels::empty_like(x, {rows});
   backend_for(x.device())
       .layer_norm(as_rows(xc, cols), flat_param(weight, cols), flat_param(bias, cols), eps, as_rows(y, cols), mean, rstd);
+  const auto elements = static_cast<double>(y.numel());
+  count_flops("norm", elements * (5 + (weight.defined() ? 1 : 0) + (bias.defined() ? 1 : 0)));
   const bool need_w = weight.defined() && weight.requires_grad(), need_b = bias.defined() && bias.requires_grad();
   return record("layer_norm", y, {x, weight, bias},
                 [xs = Saved(xc, "layer_norm"), ws = Saved(weight, "layer_norm"), mean, rstd, cols, normalized_shape,
@@ -89,6 +94,7 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
         .layer_norm_backward(as_rows(kernels::contiguous(g, xv.dtype()), cols), as_rows(xv, cols),
                              flat_param(ws.get(), cols), mean, rstd, as_rows(gx, cols), flat_param(gw, cols),
                              flat_param(gb, cols));
+    count_flops("norm", static_cast<double>(gx.numel()) * (8 + (need_w ? 2 : 0) + (need_b ? 1 : 0)));
     return std::vector<Tensor>{gx, gw, gb};
   });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
@@ -144,6 +145,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   return record("index_select", out, {x}, [shape = x.shape(), d, saved = Saved(index, "index_select")](const Tensor& g) {
     Tensor gx = zeros_for(g, shape);
     backend_for(g.device()).index_add(gx, d, saved.get(), g);
+    count_flops("elementwise", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
   });
 }
@@ -157,6 +159,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   return record("gather", out, {x}, [shape = x.shape(), d, saved = Saved(index, "gather")](const Tensor& g) {
     Tensor gx = zeros_for(g, shape);
     backend_for(g.device()).scatter_add(gx, d, saved.get(), g);
+    count_flops("elementwise", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
   });
 }
@@ -172,6 +175,7 @@ Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   Backend& backend = backend_for(x.device());
   backend.copy(x, out);
   backend.scatter_add(out, d, index, src);
+  count_flops("elementwise", static_cast<double>(src.numel()));
   return record("scatter_add", out, {x, src}, [d, saved = Saved(index, "scatter_add")](const Tensor& g) {
     return std::vector<Tensor>{g, gather(g, d, saved.get())};
   });

@@ -1,5 +1,6 @@
 #include "autograd/kernels.h"
 
+#include "autograd/flops.h"
 #include "tensor/creation.h"
 
 namespace ember::kernels {
@@ -24,6 +25,7 @@ Tensor unary(UnaryOp op, const char* name, const Tensor& x, double alpha, double
   check_floating(name, x);
   Tensor out = empty_like(x);
   backend_for(x.device()).unary(op, x, out, alpha, beta);
+  count_flops("elementwise", unary_flops(op) * static_cast<double>(out.numel()));
   return out;
 }
 
@@ -32,6 +34,7 @@ Tensor binary(BinaryOp op, const char* name, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, {.dtype = is_comparison(op) ? DType::Bool : a.dtype(), .device = a.device()});
   backend_for(a.device()).binary(op, broadcast_view(a, shape, name), broadcast_view(b, shape, name), out);
+  count_flops("elementwise", binary_flops(op) * static_cast<double>(out.numel()));
   return out;
 }
 
@@ -41,6 +44,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int>& dims) {
   bool arg = op == ReduceOp::ArgMax || op == ReduceOp::ArgMin;
   Tensor out = empty(shape, {.dtype = arg ? DType::I64 : x.dtype(), .device = x.device()});
   backend_for(x.device()).reduce(op, x, dims, out);
+  count_flops("reduce", static_cast<double>(x.numel()));
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
+#include "autograd/flops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
@@ -37,6 +38,8 @@ Tensor gemm_operand(const Tensor& x) {
 Tensor product(const Tensor& a, const Tensor& b, const Shape& batch) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   Tensor out = kernels::empty_like(a, with_matrix(batch, m, n));
+  // 2 m n k per product, every batch entry (broadcast ones included) computed.
+  count_flops("matmul", 2.0 * static_cast<double>(out.numel()) * static_cast<double>(k));
   if (out.numel() == 0) return out;
   const std::array<Tensor, 3> ops{broadcast_view(a, with_matrix(batch, m, k), "matmul"),
                                   broadcast_view(b, with_matrix(batch, k, n), "matmul"), out};

@@ -4,6 +4,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
+#include "autograd/flops.h"
 #include "autograd/index_ops.h"
 #include "autograd/kernels.h"
 #include "autograd/record.h"
@@ -86,11 +87,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   const TensorOptions loss_options{.dtype = compute_dtype(x.dtype()), .device = x.device()};
   Tensor losses = empty({x.size(0)}, loss_options), lse = empty({x.size(0)}, loss_options);
   backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
+  count_flops("cross_entropy", static_cast<double>(x.numel()) * (label_smoothing > 0 ? 5 : 4));
   losses = record("cross_entropy", losses, {rows.scores},
                   [xs = Saved(x, "cross_entropy"), ts = Saved(rows.target, "cross_entropy"), lse, ignore_index, label_smoothing](const Tensor& g) {
     Tensor xv = xs.get();
     Tensor gx = kernels::empty_like(xv);
     backend_for(xv.device()).cross_entropy_backward(xv, ts.get(), lse, g, ignore_index, label_smoothing, gx);
+    count_flops("cross_entropy", 4.0 * static_cast<double>(gx.numel()));
     return std::vector<Tensor>{gx};
   });
   return reduce_class_loss(losses, rows, reduction, ignore_index);

@@ -23,6 +23,9 @@ struct Node {
   std::string name;
   std::vector<Edge> edges;  // one per input, in order
   BackwardFn backward;      // released after a backward pass unless retain_graph
+  // The module whose forward recorded it, while a FlopCounter was alive (flops.h): its backward
+  // FLOPs are attributed there.
+  std::shared_ptr<const std::string> module;
 
   Node() = default;
   Node(const Node&) = delete;

@@ -1,5 +1,7 @@
 #include "autograd/record.h"
 
+#include "autograd/flops.h"
+
 namespace ember {
 namespace {
 thread_local bool g_grad_enabled = true;
@@ -52,6 +54,7 @@ Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, N
   auto node = std::make_shared<Node>();
   node->name = name;
   node->backward = std::move(backward);
+  if (counting_flops()) node->module = current_flop_module();
   node->edges.reserve(inputs.size());
   for (const Tensor& in : inputs) {
     Edge e;

@@ -19,6 +19,9 @@ program="$build/experiments/$name/$name"
 case "$mode" in quick|standard|full) ;; *) echo "run.sh: mode '$mode' is not quick, standard or full" >&2; exit 2 ;; esac
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: SHARDS '$shards' is not a positive number" >&2; exit 2; }
 
+# Idle OpenMP threads sleep instead of spinning: shards run side by side, and the small models
+# of these programs leave threads idle often.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 args=(--"$mode" "$@")
 [[ " $* " == *" --out "* ]] || args+=(--out "results/$name")
 [[ " $* " == *" --data "* ]] || args+=(--data data)

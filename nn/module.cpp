@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "autograd/elementwise.h"
+#include "autograd/flops.h"
 #include "autograd/grad_mode.h"
 #include "autograd/shape_ops.h"
 
@@ -42,7 +43,41 @@ void print_tree(std::ostream& os, const Module& m, int depth) {
   os << std::string(static_cast<size_t>(2 * depth), ' ') << "}";
 }
 
+// The modules whose operator() is running on this thread, innermost last, while a FlopCounter
+// is alive: a module's path is its parent's path and its name among the parent's children.
+thread_local std::vector<const Module*> t_calls;
+
+// This module's path: its name under the calling module, or (called by none, or by one it is
+// no child of) the outermost "" or the caller's path and its own type, "Linear".
+std::string call_path(const Module& m) {
+  if (t_calls.empty()) return "";
+  const FlopModulePath parent = current_flop_module();
+  const std::string prefix = parent ? *parent : "";
+  for (const auto& [name, child] : t_calls.back()->named_children())
+    if (child.get() == &m) return join(prefix, name);
+  return join(prefix, m.describe().substr(0, m.describe().find('(')));
+}
+
+class ModuleCall {
+ public:
+  explicit ModuleCall(const Module& m) : scope_(std::make_shared<const std::string>(call_path(m))) {
+    t_calls.push_back(&m);
+  }
+  ~ModuleCall() { t_calls.pop_back(); }
+  ModuleCall(const ModuleCall&) = delete;
+  ModuleCall& operator=(const ModuleCall&) = delete;
+
+ private:
+  FlopModuleScope scope_;
+};
+
 }  // namespace
+
+Tensor Module::operator()(const Tensor& x) {
+  if (!counting_flops()) return forward(x);
+  ModuleCall call(*this);
+  return forward(x);
+}
 
 Tensor Module::forward(const Tensor&) {
   fail(describe(), ": forward(Tensor) is not defined for this module; call its own forward");

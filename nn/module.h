@@ -29,7 +29,9 @@ class Module {
   // The computation of a single-input module; modules with other inputs declare their own
   // forward and leave this one throwing.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // forward(x), attributed to this module's dotted path by a FlopCounter (autograd/flops.h)
+  // when one is alive: call children this way, not through forward(), for per-module counts.
+  Tensor operator()(const Tensor& x);
 
   // What the module is, with its configuration: "Linear(3, 4)". Errors start with it.
   const std::string& describe() const { return description_; }

@@ -15,7 +15,7 @@ Sequential& Sequential::push_back(ModulePtr module) {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const ModulePtr& m : modules_) y = m->forward(y);
+  for (const ModulePtr& m : modules_) y = (*m)(y);
   return y;
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// Creating tensors: filled on the host, then moved to the requested device.
+// Creating tensors. Constants (full, zeros, ones) are filled on the device itself; computed
+// values (arange, linspace, eye, random draws) are generated on the host from the Philox counter
+// and copied over, so a seed gives the same numbers on every device.
 #include <vector>
 
 #include "tensor/tensor.h"

@@ -25,7 +25,10 @@ class CpuAllocator final : public DeviceAllocator {
     size_t rounded = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded);
     if (!p) fail("cpu allocator: out of memory allocating ", nbytes, " bytes");
-    in_use_ += rounded;
+    const size_t now = in_use_ += rounded;
+    size_t peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
     return p;
   }
   void deallocate(void* ptr, size_t nbytes) override {
@@ -40,9 +43,11 @@ class CpuAllocator final : public DeviceAllocator {
     for (size_t i = 0; i < count; ++i) std::memcpy(out + i * element_size, element, element_size);
   }
   size_t bytes_in_use() const override { return in_use_; }
+  size_t peak_bytes_in_use() const override { return peak_; }
+  void reset_peak() override { peak_ = in_use_.load(); }
 
  private:
-  std::atomic<size_t> in_use_{0};
+  std::atomic<size_t> in_use_{0}, peak_{0};
 };
 
 DeviceAllocator* registry[2] = {nullptr, nullptr};
@@ -67,6 +72,10 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
   Device owner = dst_device.is_cpu() ? src_device : dst_device;
   allocator_for(owner).copy(dst, dst_device, src, src_device, nbytes);
 }
+
+size_t memory_in_use(Device device) { return allocator_for(device).bytes_in_use(); }
+size_t peak_memory(Device device) { return allocator_for(device).peak_bytes_in_use(); }
+void reset_peak_memory(Device device) { allocator_for(device).reset_peak(); }
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   data_ = allocator_for(device).allocate(nbytes);

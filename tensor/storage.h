@@ -22,12 +22,24 @@ struct DeviceAllocator {
   virtual void fill(void* dst, size_t count, size_t element_size, const void* element) = 0;
   // Bytes currently allocated through this allocator.
   virtual size_t bytes_in_use() const = 0;
+  // The most bytes in use at once since the last reset_peak(), which sets it to the bytes in
+  // use now.
+  virtual size_t peak_bytes_in_use() const = 0;
+  virtual void reset_peak() = 0;
 };
 
 void register_allocator(DeviceType type, DeviceAllocator* allocator);
 DeviceAllocator& allocator_for(Device device);
 // Copies bytes between any two devices (one of them must be the host or both the same device).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
+
+// Memory of live tensors on a device, as its allocator counts it (the CPU allocator rounds each
+// allocation up to 64 bytes): in use now, the most in use at once since the last reset (a
+// step's peak, as PyTorch's max_memory_allocated), and the reset, which sets the peak to the
+// bytes in use now. Thread-safe.
+size_t memory_in_use(Device device);
+size_t peak_memory(Device device);
+void reset_peak_memory(Device device);
 
 class Storage {
  public:

@@ -56,8 +56,8 @@ class CudaAllocator final : public DeviceAllocator {
   }
 
   size_t bytes_in_use() const override { return in_use_; }
-  size_t peak_bytes_in_use() const { return peak_; }
-  void reset_peak() { peak_ = in_use_.load(); }
+  size_t peak_bytes_in_use() const override { return peak_; }
+  void reset_peak() override { peak_ = in_use_.load(); }
 
  private:
   std::atomic<size_t> in_use_{0}, peak_{0};

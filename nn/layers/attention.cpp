@@ -60,7 +60,7 @@ std::array<Tensor, 3> MultiHeadAttention::project(const Tensor& x) const {
 
 Tensor MultiHeadAttention::merge(const Tensor& y) const {
   // The heads merge back into [B, T, d]: the one copy of the layer.
-  return out_proj_->forward(reshape(transpose(y, 1, 2), {y.size(0), y.size(2), d_model_}));
+  return (*out_proj_)(reshape(transpose(y, 1, 2), {y.size(0), y.size(2), d_model_}));
 }
 
 Tensor MultiHeadAttention::forward(const Tensor& x) { return forward(x, Tensor()); }

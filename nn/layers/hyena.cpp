@@ -98,7 +98,7 @@ HyenaFilter::HyenaFilter(int64_t channels, int64_t seq_len, const HyenaOptions& 
 }
 
 Tensor HyenaFilter::filter(int64_t length) {
-  return modulation_->modulate(pos_emb_->t(length), implicit_filter_->forward(pos_emb_->z(length)));
+  return modulation_->modulate(pos_emb_->t(length), (*implicit_filter_)(pos_emb_->z(length)));
 }
 
 HyenaOperator::HyenaOperator(int64_t d_model, int64_t l_max, HyenaOptions options)
@@ -122,9 +122,9 @@ Tensor HyenaOperator::forward(const Tensor& u) {
   const int64_t length = u.size(1), d = d_model_;
   check(length >= 1 && length <= l_max_, describe(), ": input ", u.shape(), " has length ", length,
         ", outside 1 .. l_max = ", l_max_);
-  Tensor z = transpose(in_proj_->forward(u), 1, 2);  // [B, (N + 1) d, L]
+  Tensor z = transpose((*in_proj_)(u), 1, 2);  // [B, (N + 1) d, L]
   // Padded by 2 on both sides, the first L outputs of the kernel-3 convolution are the causal ones.
-  z = slice(short_filter_->forward(z), 2, 0, length);
+  z = slice((*short_filter_)(z), 2, 0, length);
   const std::vector<Tensor> blocks = split(z, d, 1);
   const Tensor h = transpose(filter_fn_->filter(length), 0, 1);  // [N d, L]
   const Tensor& bias = filter_fn_->bias();
@@ -134,7 +134,7 @@ Tensor HyenaOperator::forward(const Tensor& u) {
                                                                    slice(bias, 0, n * d, (n + 1) * d));
     v = dropout(gated, options_.dropout, is_training());
   }
-  return out_proj_->forward(transpose(v, 1, 2));
+  return (*out_proj_)(transpose(v, 1, 2));
 }
 
 Tensor HyenaOperator::forward_step(const Tensor& u, StepCache& cache) {

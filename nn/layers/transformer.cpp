@@ -23,7 +23,7 @@ FeedForward::FeedForward(int64_t d_model, int64_t hidden, const std::string& act
   out_proj_ = register_module("out_proj", std::make_shared<Linear>(hidden, d_model, bias));
 }
 
-Tensor FeedForward::forward(const Tensor& x) { return out_proj_->forward(act_->forward(in_proj_->forward(x))); }
+Tensor FeedForward::forward(const Tensor& x) { return (*out_proj_)((*act_)((*in_proj_)(x))); }
 
 TransformerBlock::TransformerBlock(const TransformerBlockOptions& o, ModulePtr mixer)
     : Module(describe_call("TransformerBlock", o.d_model, mixer ? mixer->describe() : "heads=" + std::to_string(o.n_heads),
@@ -42,21 +42,21 @@ TransformerBlock::TransformerBlock(const TransformerBlockOptions& o, ModulePtr m
 }
 
 Tensor TransformerBlock::finish(const Tensor& x, const Tensor& mixed) {
-  const Tensor y = x + (dropout_ ? dropout_->forward(mixed) : mixed);
-  const Tensor m = mlp_->forward(ln2_->forward(y));
-  return y + (dropout_ ? dropout_->forward(m) : m);
+  const Tensor y = x + (dropout_ ? (*dropout_)(mixed) : mixed);
+  const Tensor m = (*mlp_)((*ln2_)(y));
+  return y + (dropout_ ? (*dropout_)(m) : m);
 }
 
 Tensor TransformerBlock::forward(const Tensor& x) {
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
-  return finish(x, mixer_->forward(ln1_->forward(x)));
+  return finish(x, (*mixer_)((*ln1_)(x)));
 }
 
 Tensor TransformerBlock::forward_step(const Tensor& x, StepCache& cache) {
   auto* mixer = dynamic_cast<CausalStep*>(mixer_.get());
   check(mixer != nullptr, describe(), ": its mixer ", mixer_->describe(), " cannot step (forward_step)");
   check(x.dim() == 3 && x.size(2) == d_model_, describe(), ": input ", x.shape(), " must be [B, T, ", d_model_, "]");
-  return finish(x, mixer->forward_step(ln1_->forward(x), cache));
+  return finish(x, mixer->forward_step((*ln1_)(x), cache));
 }
 
 std::shared_ptr<Sequential> transformer_blocks(int64_t n, const TransformerBlockOptions& options) {
@@ -80,7 +80,7 @@ Tensor PatchEmbed::forward(const Tensor& x) {
   check(x.size(2) % patch_size_ == 0 && x.size(3) % patch_size_ == 0, describe(), ": input ", x.shape(),
         ": height and width must be multiples of the patch size ", patch_size_);
   // [B, d, H/p, W/p] -> [B, d, N] -> [B, N, d], a view: the next op (adding positions) copies anyway.
-  return transpose(flatten(proj_->forward(x), 2), 1, 2);
+  return transpose(flatten((*proj_)(x), 2), 1, 2);
 }
 
 namespace {

@@ -45,8 +45,8 @@ void CausalLM::check_tokens(const Tensor& tokens, const char* call) const {
 }
 
 Tensor CausalLM::head(const Tensor& h) {
-  const Tensor n = ln_f_->forward(h);
-  return lm_head_ ? lm_head_->forward(n) : matmul(n, transpose(tok_emb_->weight(), 0, 1));
+  const Tensor n = (*ln_f_)(h);
+  return lm_head_ ? (*lm_head_)(n) : matmul(n, transpose(tok_emb_->weight(), 0, 1));
 }
 
 Tensor CausalLM::forward(const Tensor& tokens) {
@@ -54,10 +54,10 @@ Tensor CausalLM::forward(const Tensor& tokens) {
   const int64_t length = tokens.size(1);
   check(length >= 1 && length <= options_.context_length, describe(), ": tokens ", tokens.shape(), " have length ",
         length, ", outside 1 .. context_length = ", options_.context_length);
-  Tensor h = tok_emb_->forward(tokens);
+  Tensor h = (*tok_emb_)(tokens);
   if (pos_emb_.defined()) h = h + slice(pos_emb_, 0, 0, length);
-  if (dropout_) h = dropout_->forward(h);
-  return head(body_->forward(h));
+  if (dropout_) h = (*dropout_)(h);
+  return head((*body_)(h));
 }
 
 Tensor CausalLM::forward_step(const Tensor& tokens, DecodeState& state) {
@@ -77,9 +77,9 @@ Tensor CausalLM::forward_step(const Tensor& tokens, DecodeState& state) {
   if (past == 0) state.blocks.assign(blocks.size(), StepCache{});
   check(state.blocks.size() == blocks.size(), describe(), ": forward_step state has ", state.blocks.size(),
         " block caches for ", blocks.size(), " blocks");
-  Tensor h = tok_emb_->forward(tokens);
+  Tensor h = (*tok_emb_)(tokens);
   if (pos_emb_.defined()) h = h + slice(pos_emb_, 0, past, past + chunk);
-  if (dropout_) h = dropout_->forward(h);
+  if (dropout_) h = (*dropout_)(h);
   for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->forward_step(h, state.blocks[i]);
   state.length = past + chunk;
   state.batch = tokens.size(0);

@@ -56,9 +56,9 @@ Tensor ImageHybrid::forward(const Tensor& images) {
   check(images.size(2) == options_.image_size && images.size(3) == options_.image_size, describe(), ": input ",
         images.shape(), " must be ", options_.image_size, "x", options_.image_size, " images");
   Tensor h = images;
-  for (const ModulePtr& conv : convs_) h = conv->forward(h);
-  h = norm_->forward(blocks_->forward(to_tokens_->forward(h) + pos_emb_));
-  return head_->forward(mean(h, {1}));
+  for (const ModulePtr& conv : convs_) h = (*conv)(h);
+  h = (*norm_)((*blocks_)((*to_tokens_)(h) + pos_emb_));
+  return (*head_)(mean(h, {1}));
 }
 
 CausalConvBlock::CausalConvBlock(int64_t d_model, int64_t kernel, int64_t expansion, bool depthwise,
@@ -86,24 +86,24 @@ void CausalConvBlock::check_shape(const Tensor& x) const {
 }
 
 Tensor CausalConvBlock::conv_input(const Tensor& x) {
-  return transpose(act_->forward(in_proj_->forward(ln_->forward(x))), 1, 2);
+  return transpose((*act_)((*in_proj_)((*ln_)(x))), 1, 2);
 }
 
 Tensor CausalConvBlock::finish(const Tensor& x, const Tensor& c) {
-  Tensor y = out_proj_->forward(act_->forward(transpose(c, 1, 2)));
-  return x + (dropout_ ? dropout_->forward(y) : y);
+  Tensor y = (*out_proj_)((*act_)(transpose(c, 1, 2)));
+  return x + (dropout_ ? (*dropout_)(y) : y);
 }
 
 Tensor CausalConvBlock::forward(const Tensor& x) {
   check_shape(x);
-  return finish(x, slice(conv_->forward(conv_input(x)), 2, 0, x.size(1)));
+  return finish(x, slice((*conv_)(conv_input(x)), 2, 0, x.size(1)));
 }
 
 Tensor CausalConvBlock::forward_step(const Tensor& x, StepCache& cache) {
   check_shape(x);
   const Tensor h = conv_input(x);  // [B, C, t]
   const int64_t keep = conv_->weight().size(2) - 1;
-  if (keep == 0) return finish(x, conv_->forward(h));  // kernel 1: no padding, nothing to keep
+  if (keep == 0) return finish(x, (*conv_)(h));  // kernel 1: no padding, nothing to keep
   if (!cache.window.defined())
     cache.window = zeros({h.size(0), h.size(1), keep}, {.dtype = h.dtype(), .device = h.device()});
   check(cache.window.size(0) == x.size(0), describe(), ": forward_step input ", x.shape(),

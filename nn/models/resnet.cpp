@@ -34,8 +34,8 @@ BasicBlock::BasicBlock(int64_t in_channels, int64_t out_channels, int64_t stride
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor y = bn2_->forward(conv2_->forward(act_->forward(bn1_->forward(conv1_->forward(x)))));
-  return act_->forward(y + (shortcut_ ? shortcut_->forward(x) : x));
+  Tensor y = (*bn2_)((*conv2_)((*act_)((*bn1_)((*conv1_)(x)))));
+  return (*act_)(y + (shortcut_ ? (*shortcut_)(x) : x));
 }
 
 ResNet::ResNet(const ResNetOptions& o) : Module("ResNet") {
@@ -63,7 +63,7 @@ ResNet::ResNet(const ResNetOptions& o) : Module("ResNet") {
 
 Tensor ResNet::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& [name, child] : named_children()) y = child->forward(y);
+  for (const auto& [name, child] : named_children()) y = (*child)(y);
   return y;
 }
 

@@ -36,8 +36,8 @@ Tensor ViT::forward(const Tensor& images) {
   check_input(describe(), images, 4, "[B, C, H, W]", options_.in_channels);
   check(images.size(2) == options_.image_size && images.size(3) == options_.image_size, describe(), ": input ",
         images.shape(), " must be ", options_.image_size, "x", options_.image_size, " images");
-  const Tensor tokens = norm_->forward(blocks_->forward(patch_embed_->forward(images) + pos_emb_));
-  return head_->forward(mean(tokens, {1}));
+  const Tensor tokens = (*norm_)((*blocks_)((*patch_embed_)(images) + pos_emb_));
+  return (*head_)(mean(tokens, {1}));
 }
 
 }  // namespace ember::nn

@@ -1,5 +1,6 @@
 // The CUDA runtime pieces: device queries, the stream-ordered allocator and its accounting,
-// host <-> device copies, and the errors for misuse and for ops with no CUDA kernel yet.
+// host <-> device copies, and the errors for misuse (host tensors handed to the CUDA backend,
+// devices that do not exist).
 #include "tests/cuda/parity.h"
 
 namespace ember {
