@@ -1,7 +1,11 @@
 #include "experiments/hybrid/families.h"
 
 #include "nn/models/cnn.h"
+#include "nn/models/coatnet.h"
 #include "nn/models/hybrid.h"
+#include "nn/models/mobilevit.h"
+#include "nn/models/model_sizes.h"
+#include "nn/models/swin.h"
 #include "nn/models/text_encoder.h"
 #include "nn/models/video.h"
 #include "nn/models/vit.h"
@@ -14,6 +18,11 @@ const std::vector<FamilyInfo>& families() {
       {"vit", "image", "ViT: 4x4 patches, global attention over all patches"},
       {"hybrid", "image", "CoAtNet-style ImageHybrid: conv stem and two conv stages, then attention"},
       {"cnn", "image", "plain CNN: 3x3 conv stages with max pooling"},
+      {"coatnet", "image", "mini CoAtNet (nn::coatnet): MBConv stages, then relative-attention stages"},
+      {"mobilevit", "image", "mini MobileViT (nn::mobilevit): inverted residuals, then MobileViT blocks"},
+      {"swin", "image", "mini Swin (nn::swin): shifted-window attention, patch merging"},
+      {"ladder-vit", "image", "ViT on nn's size ladder (nn::vit): global attention, the named hybrids' baseline"},
+      {"ladder-cnn", "image", "CNN on nn's size ladder (nn::cnn): MobileViT's baseline"},
       {"text-transformer", "text", "Transformer encoder: attention blocks only"},
       {"text-hybrid", "text", "HybridBERT-style: conv blocks first, attention blocks last"},
       {"text-conv-first", "text", "balance study: conv blocks first (same as text-hybrid)"},
@@ -63,6 +72,13 @@ nn::ModulePtr build_model(const std::string& name, int size, const InputSpec& in
   const FamilyInfo& f = family(name);
   check(size >= 0, "model size index must be >= 0, got ", size);
   check(f.input == in.kind, "family '", name, "' reads ", f.input, " inputs, not ", in.kind);
+  // The named image hybrids and their baselines share nn's size ladder (nn/models/model_sizes.h);
+  // the window, patch and stage checks are the builders' own (ember::Error naming the stage).
+  if (name == "coatnet") return nn::coatnet(size, in.size, 1, in.num_classes);
+  if (name == "mobilevit") return nn::mobilevit(size, in.size, 1, in.num_classes);
+  if (name == "swin") return nn::swin(size, in.size, 1, in.num_classes);
+  if (name == "ladder-vit") return nn::vit(size, in.size, 1, in.num_classes);
+  if (name == "ladder-cnn") return nn::cnn(size, 1, in.num_classes);
   const int64_t d = width_of(size), blocks = blocks_of(size), heads = d / 16;
   if (name == "vit") {
     check(in.size % 4 == 0, "family vit: image side ", in.size, " is not a multiple of its patch size 4");

@@ -3,12 +3,15 @@
 // multiplier) so that a family spans >= 10x parameters over its sizes:
 //   images [B, 1, S, S] (MNIST):  "vit" (patch 4, global attention), "hybrid" (nn::ImageHybrid,
 //     CoAtNet-style: conv stem and stages, then Transformer blocks), "cnn" (nn::CNN);
+//     the named hybrids on nn's size ladder (nn/models/model_sizes.h, size index 0..4)
+//     "coatnet", "mobilevit", "swin" and their baselines "ladder-vit", "ladder-cnn";
 //   text i64 [B, T] (bytes):      "text-transformer" (all attention blocks), "text-hybrid"
 //     (conv blocks first, then attention: HybridBERT-style), and for the balance study at equal
 //     parameters "text-conv-first" (= text-hybrid), "text-attention-first", "text-interleaved";
 //   video [B, F, 1, S, S]:         "video-hybrid" (per-frame conv stem, temporal conv,
 //     attention over frames), "video-transformer" (space-time tubelets, global attention).
-// Size index s = 0, 1, 2, 3, 4 sets the width d = 16 (s + 1) and the blocks 2, 2, 4, 4, 6.
+// Size index s = 0, 1, 2, 3, 4 sets the width d = 16 (s + 1) and the blocks 2, 2, 4, 4, 6 (the
+// families not on nn's ladder).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,29 +1,24 @@
 #include "experiments/hybrid/measure.h"
 
-#include <limits>
-
-// Until the FlopCounter and the memory-peak API are in this build, both meters read NaN.
-#if __has_include("autograd/flops.h")
 #include "autograd/flops.h"
-#define EMBER_HYBRID_HAS_FLOPS 1
-#endif
+#include "tensor/storage.h"
 
 namespace ember::hybrid {
 
 double count_flops(const std::function<void()>& work) {
-#ifdef EMBER_HYBRID_HAS_FLOPS
   FlopCounter counter;
   work();
   return counter.total();
-#else
-  work();
-  return std::numeric_limits<double>::quiet_NaN();
-#endif
 }
 
-double peak_bytes(Device, const std::function<void()>& work) {
+double peak_bytes(Device device, const std::function<void()>& work) {
+  // The peak counter is global to the device: the bytes in use before the work (the model, its
+  // optimizer state, the data) are subtracted so that what remains is the step's own activations
+  // and gradients.
+  const double before = double(memory_in_use(device));
+  reset_peak_memory(device);
   work();
-  return std::numeric_limits<double>::quiet_NaN();
+  return double(peak_memory(device)) - before;
 }
 
 }  // namespace ember::hybrid

@@ -160,6 +160,7 @@ void write_tables_and_plots(const experiments::RunOptions&, const Records& recor
   length_section(rows_of(records, "length"), report);
   runs_section("Systems at small scale (video, CNN)", rows_of(records, "systems"), report);
   runs_section("Balance: order of conv and attention blocks at equal parameters (text)", rows_of(records, "balance"), report);
+  scaling_section(rows_of(records, "named"), "image-small", report);
 }
 
 }  // namespace ember::hybrid

@@ -17,6 +17,8 @@ struct Scale {
   TrainSettings image, text, video;
   TaskSizes task;
   int systems_size = 1, balance_size = 2;
+  std::vector<int> named_sizes;  // the named image hybrids (nn's size ladder) on small MNIST
+  TrainSettings named;
   std::vector<int64_t> image_sides, text_lengths;  // the sequence-length sweep
   int sweep_size = 1, sweep_batch = 4, repeats = 5;
 };

@@ -32,6 +32,29 @@ TaskData mnist_task(const std::filesystem::path& data) {
   return t;
 }
 
+// Digits halved to 14x14 and centred on a side x side canvas of zeros (side 28: the digits as
+// they are); standardised after, as the full-size task.
+TaskData small_mnist_task(const std::filesystem::path& data, int64_t side) {
+  check(side >= 14 && side <= 28, "image side ", side, " is outside 14 .. 28");
+  experiments::Dataset digits = mnist_digits(data);
+  if (side < 28) {
+    const experiments::Dataset half = experiments::downsample(digits, 2);
+    const int64_t offset = (side - 14) / 2, n = half.size();
+    digits.sample_shape = {1, side, side};
+    digits.x.assign(static_cast<size_t>(n * side * side), 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t y = 0; y < 14; ++y)
+        for (int64_t x = 0; x < 14; ++x)
+          digits.x[static_cast<size_t>((i * side + y + offset) * side + x + offset)] =
+              half.x[static_cast<size_t>((i * 14 + y) * 14 + x)];
+  }
+  auto [train, val] = experiments::split(experiments::standardize(digits, false), kMnistValidation, kSplitSeed);
+  TaskData t{.input = {.kind = "image", .size = side, .frames = 0, .num_classes = 10}};
+  std::tie(t.train_x, t.train_y) = experiments::to_tensors(train);
+  std::tie(t.val_x, t.val_y) = experiments::to_tensors(val);
+  return t;
+}
+
 TaskData text_task(const std::filesystem::path& data, const TaskSizes& s) {
   const auto dir = data / "brown";
   check(std::filesystem::exists(dir / "cats.txt"), "the Brown corpus not found in ", dir.string(),
@@ -69,12 +92,13 @@ const TaskData& load_task(const std::string& task, const std::filesystem::path& 
   const std::lock_guard<std::mutex> lock(mutex);
   const std::string key = task + "|" + data.string() + "|" + std::to_string(sizes.text_length) + "|" +
                           std::to_string(sizes.text_chunks_per_document) + "|" + std::to_string(sizes.video_train) +
-                          "|" + std::to_string(sizes.video_val);
+                          "|" + std::to_string(sizes.video_val) + "|" + std::to_string(sizes.image_side);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   if (task == "mnist") return cache[key] = mnist_task(data);
+  if (task == "mnist-small") return cache[key] = small_mnist_task(data, sizes.image_side);
   if (task == "text") return cache[key] = text_task(data, sizes);
   if (task == "video") return cache[key] = video_task(data, sizes);
-  fail("unknown task '", task, "' (mnist, text, video)");
+  fail("unknown task '", task, "' (mnist, mnist-small, text, video)");
 }
 
 }  // namespace ember::hybrid

@@ -53,8 +53,12 @@ RunResult train_run(nn::Module& model, const TaskData& data, const TrainSettings
     backward(loss);
     opt.step();
   };
-  // Step 0 is measured, not timed: the meters add their own overhead.
-  r.peak_bytes = peak_bytes(data.train_x.device(), [&] { r.flops_per_step = count_flops(step); });
+  // Step 0 is measured, not timed: the meters add their own overhead. Its peak includes the
+  // gradients and AdamW's two moments (allocated at the first step) and the activations; the
+  // parameters, in use before it, are added, and the data set is not counted.
+  double parameter_bytes = 0;
+  for (const auto& p : model.parameters()) parameter_bytes += double(p.numel() * int64_t(dtype_size(p.dtype())));
+  r.peak_bytes = parameter_bytes + peak_bytes(data.train_x.device(), [&] { r.flops_per_step = count_flops(step); });
   r.train_flops = r.flops_per_step * double(s.steps);
   std::vector<int64_t> checkpoints;
   for (int64_t e = 1; e <= s.evaluations; ++e) checkpoints.push_back(s.steps * e / s.evaluations);

@@ -21,8 +21,12 @@ struct TrainSettings {
 
 struct RunResult {
   int64_t params = 0;
-  double flops_per_step = 0, train_flops = 0;  // forward + backward; the optimizer is not counted
-  double peak_bytes = 0;                       // one training step, above the memory in use before it
+  // Counted by ember::FlopCounter: forward + backward of the training steps; the fused AdamW
+  // steps are not ops and are not counted (about 10 FLOPs a parameter a step).
+  double flops_per_step = 0, train_flops = 0;
+  // Training memory: the parameters plus the peak of the first training step above what was in
+  // use before it (gradients, AdamW's moments, activations); the data set is excluded.
+  double peak_bytes = 0;
   double train_seconds = 0;                    // all steps, evaluations excluded
   double seconds_to_target = -1;               // -1: the target error was never reached
   double val_loss = 0, val_error = 0;

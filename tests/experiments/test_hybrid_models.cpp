@@ -1,10 +1,15 @@
 // The hybrid program's models and options: the text encoder twins train on a tiny batch, the
-// layouts of the balance study hold the same parameters, the video models take clips, and bad
-// options give clear errors.
+// layouts of the balance study hold the same parameters, the video models take clips, the named
+// image hybrids take small MNIST, and bad options (a Swin window that does not divide the image)
+// give clear errors.
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
 
 #include "autograd/ops.h"
 #include "experiments/hybrid/families.h"
+#include "experiments/hybrid/program.h"
 #include "nn/models/text_encoder.h"
 #include "nn/models/video.h"
 #include "optim/adam.h"
@@ -100,4 +105,32 @@ TEST(HybridModels, BadOptionsGiveClearErrors) {
   EXPECT_NE(message([] { nn::TextEncoder({.conv_kernel = 4}); }).find("kernel must be odd"), std::string::npos);
   EXPECT_NE(message([] { nn::VideoTransformer({.frames = 7}); }).find("not a multiple of the tubelet"),
             std::string::npos);
+}
+
+TEST(HybridModels, NamedHybridsTakeSmallMnist) {
+  // 16x16, the named study's default side: every named family classifies it.
+  const InputSpec image{.kind = "image", .size = 16, .frames = 0, .num_classes = 10};
+  const Tensor x = randn({2, 1, 16, 16});
+  for (const char* f : {"coatnet", "mobilevit", "swin", "ladder-vit", "ladder-cnn"}) {
+    manual_seed(3);
+    auto model = build_model(f, 0, image);
+    EXPECT_EQ((*model)(x).shape(), (Shape{2, 10})) << f;
+  }
+}
+
+TEST(HybridModels, SwinWindowThatDoesNotDivideTheImageIsAClearError) {
+  // 20x20: Swin's 2x2 patches give a 10x10 map that neither window 7 nor 4 divides. Through the
+  // program's flag the run stops before any job, naming the flag, the family and the window.
+  auto p = program();
+  std::string a0 = "hybrid", a1 = "--quick", a2 = "--image-side", a3 = "20", a4 = "--out",
+              a5 = (std::filesystem::temp_directory_path() / "hybrid_side_test").string();
+  std::vector<char*> argv = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data(), a5.data()};
+  std::ostringstream log;
+  testing::internal::CaptureStderr();
+  const int rc = experiments::run_program(p, static_cast<int>(argv.size()), argv.data(), log);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("--image-side 20: family swin"), std::string::npos) << err;
+  EXPECT_NE(err.find("window 4 does not divide"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(a5 + "/REPORT.md"));
 }
