@@ -15,6 +15,7 @@ struct Scale {
   std::vector<int> sizes;  // size indices of the scaling study
   int seeds = 5;
   TrainSettings image, text, video;
+  bool text_training = true;  // the text runs of `scaling` and `balance` (the sweep always has text)
   TaskSizes task;
   int systems_size = 1, balance_size = 2;
   std::vector<int> named_sizes;  // the named image hybrids (nn's size ladder) on small MNIST
