@@ -340,6 +340,12 @@ void write_report(const experiments::RunOptions& options, const Records& records
                     "ImageNet-scale models; savings are read off fitted curves within (or just beyond) the measured range.");
   report.scale_note("Images are 28x28 MNIST digits (49 tokens); text is 64-byte chunks of the Brown corpus (15 genres); "
                     "video is a synthetic moving MNIST of 8 frames of 24x24.");
+  report.scale_note("The named hybrids (mini CoAtNet, MobileViT, Swin of nn/models, about 3x10^4 to 6x10^5 parameters on "
+                    "nn's size ladder) and their ViT / CNN baselines read 14x14 digits on a 16x16 canvas (--image-side), "
+                    "where the papers use 224x224 ImageNet; Swin's windows are 4x4 on an 8x8 first stage.");
+  report.scale_note("FLOPs are counted by the engine's FlopCounter for the forward and backward passes; the fused AdamW "
+                    "steps are not counted (about 10 FLOPs a parameter a step, the same for both families at equal "
+                    "parameters).");
   write_tables_and_plots(options, records, report);
 }
 

@@ -9,6 +9,7 @@
 
 #include "autograd/ops.h"
 #include "experiments/hybrid/families.h"
+#include "experiments/hybrid/measure.h"
 #include "experiments/hybrid/program.h"
 #include "nn/models/text_encoder.h"
 #include "nn/models/video.h"
@@ -133,4 +134,13 @@ TEST(HybridModels, SwinWindowThatDoesNotDivideTheImageIsAClearError) {
   EXPECT_NE(err.find("--image-side 20: family swin"), std::string::npos) << err;
   EXPECT_NE(err.find("window 4 does not divide"), std::string::npos) << err;
   EXPECT_FALSE(std::filesystem::exists(a5 + "/REPORT.md"));
+}
+
+TEST(HybridModels, MetersReadTheEngine) {
+  const Tensor a = randn({4, 8}), b = randn({8, 3});
+  EXPECT_DOUBLE_EQ(count_flops([&] { matmul(a, b); }), 2.0 * 4 * 8 * 3);
+  // 1,000 floats allocated (and freed) inside the work: at least their 4,000 bytes above before.
+  const double peak = peak_bytes(Device::cpu(), [] { const Tensor t = zeros({1000}); });
+  EXPECT_GE(peak, 4000);
+  EXPECT_LT(peak, 4000 + 4096);  // an allocator's rounding at most
 }
