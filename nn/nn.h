@@ -29,6 +29,8 @@
 #include "nn/models/model_sizes.h"
 #include "nn/models/resnet.h"
 #include "nn/models/swin.h"
+#include "nn/models/text_encoder.h"
+#include "nn/models/video.h"
 #include "nn/models/vit.h"
 #include "nn/module.h"
 #include "nn/sequential.h"
