@@ -31,7 +31,7 @@ sanitize:
 # which the programs that time kernels need.
 QUICK_SHARDS_emc ?= $(JOBS)
 QUICK_SHARDS_hyena ?= 1
-QUICK_SHARDS_hybrid ?= 1
+QUICK_SHARDS_hybrid ?= $(JOBS)
 QUICK_SHARDS_rlhf ?= $(JOBS)
 
 run: $(addprefix run-,$(EXPERIMENTS))
