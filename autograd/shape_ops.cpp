@@ -20,7 +20,8 @@ Shape infer_shape(Shape shape, int64_t numel, const Shape& from, const char* op)
       infer = static_cast<int64_t>(i);
     } else {
       check(shape[i] >= 0, op, ": invalid dimension ", shape[i], " in ", shape);
-      known *= shape[i];
+      if (__builtin_mul_overflow(known, shape[i], &known))
+        fail(op, ": cannot reshape ", from, " (", numel, " elements) into ", shape, ": too many elements");
     }
   }
   if (infer >= 0) {
@@ -128,8 +129,12 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
 Tensor expand(const Tensor& x, const Shape& shape) {
   Shape target = shape;
   const size_t lead = target.size() >= x.shape().size() ? target.size() - x.shape().size() : 0;
-  for (size_t i = lead; i < target.size(); ++i)
-    if (target[i] == -1) target[i] = x.shape()[i - lead];
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1 && i >= lead) target[i] = x.shape()[i - lead];
+    else if (target[i] < 0)
+      fail("expand: size ", target[i], " at dim ", i, " of ", shape,
+           " is invalid (-1, keeping the size, is allowed only for an existing dim)");
+  }
   return record_view("expand", x, broadcast_view(x, target, "expand"),
                      [s = x.shape()](const Tensor& g) { return std::vector<Tensor>{sum_to(g, s)}; });
 }

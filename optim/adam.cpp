@@ -23,4 +23,9 @@ void Adam::update(const Tensor& param, const Tensor& grad, ParamState& state, do
   backend_for(param.device()).adam_step(param, grad, exp_avg, exp_avg_sq, h);
 }
 
+void Adam::check_param_state(const std::string& prefix, const Tensor& param,
+                             const std::map<std::string, Tensor>& state) const {
+  expect_state(prefix, param, state, {"exp_avg", "exp_avg_sq"});
+}
+
 }  // namespace ember

@@ -89,6 +89,7 @@ Tensor as_strided(const Tensor& base, Shape shape, Strides strides, int64_t offs
 Tensor broadcast_view(const Tensor& t, const Shape& shape, const char* op) {
   if (t.shape() == shape) return t;
   check(shape.size() >= t.shape().size(), op, ": cannot broadcast shape ", t.shape(), " to ", shape);
+  check_shape(shape, op);
   const size_t lead = shape.size() - t.shape().size();
   Strides strides(shape.size(), 0);
   for (size_t i = 0; i < t.shape().size(); ++i) {
