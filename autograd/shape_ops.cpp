@@ -173,8 +173,9 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::clamp<int64_t>(end, start, n);
   Shape shape = x.shape();
   Strides strides = x.strides();
-  shape[du] = (end - start + step - 1) / step;
-  strides[du] *= step;
+  shape[du] = end == start ? 0 : (end - start - 1) / step + 1;  // no overflow for a huge step
+  if (shape[du] > 1 && __builtin_mul_overflow(strides[du], step, &strides[du]))
+    fail("slice: step ", step, " overflows the stride of dim ", d, " in shape ", x.shape());
   Tensor out = as_strided(x, shape, strides, x.offset() + start * x.strides()[du]);
   return record_view("slice", x, out, [s = x.shape(), d, start, end, step](const Tensor& g) {
     Tensor full = zeros(s, {.dtype = g.dtype(), .device = g.device()});
@@ -187,8 +188,9 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   int d = normalize_dim(dim, x.shape().size(), "narrow");
   const int64_t n = x.shape()[static_cast<size_t>(d)];
   if (start < 0) start += n;
-  check(start >= 0 && length >= 0 && start + length <= n, "narrow: range [", start, ", ", start + length,
-        ") is out of bounds for dim ", d, " of size ", n, " in shape ", x.shape());
+  // Compared without forming start + length, which may overflow.
+  check(start >= 0 && length >= 0 && start <= n && length <= n - start, "narrow: start ", start, " and length ", length,
+        " are out of bounds for dim ", d, " of size ", n, " in shape ", x.shape());
   return slice(x, d, start, start + length);
 }
 

@@ -12,7 +12,7 @@ namespace {
 // value depends on i alone (Philox draws too), so large fills run on all threads.
 template <typename Value>
 Tensor make(const Shape& shape, TensorOptions options, const char* op, Value value) {
-  check_shape(shape, op);
+  checked_bytes(shape, dtype_size(options.dtype), op);
   TensorOptions host = options;
   host.device = Device::cpu();
   host.requires_grad = false;
@@ -21,7 +21,7 @@ Tensor make(const Shape& shape, TensorOptions options, const char* op, Value val
   dispatch_all(options.dtype, [&]<typename T>() {
     T* p = t.data<T>();
 #pragma omp parallel for if (n >= (1 << 16))
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<compute_t<T>>(value(i)));
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(convert_value<compute_t<T>>(value(i)));
   });
   if (!options.device.is_cpu()) {
     Tensor d = empty(shape, options);
@@ -49,11 +49,11 @@ Tensor empty(const Shape& shape, TensorOptions options) {
 // On a device the constant is written there (a memset or a fill kernel), not copied over.
 Tensor full(const Shape& shape, double value, TensorOptions options) {
   if (options.device.is_cpu()) return make(shape, options, "full", [value](int64_t) { return value; });
-  check_shape(shape, "full");
+  checked_bytes(shape, dtype_size(options.dtype), "full");
   Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
   unsigned char element[8] = {};
   dispatch_all(options.dtype, [&]<typename T>() {
-    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    const T v = static_cast<T>(convert_value<compute_t<T>>(value));
     static_assert(sizeof(T) <= sizeof(element));
     std::memcpy(element, &v, sizeof(T));
   });
