@@ -52,8 +52,8 @@ Dataset load_tabular_csv(const std::filesystem::path& file) {
       d.sample_shape = {static_cast<int64_t>(features)};
       continue;
     }
-    check(bad == fields.size(), file.string(), ":", line_number, ":", bad + 1, ": field \"", fields[bad].substr(0, 40),
-          "\" is not a number");
+    if (bad < fields.size())
+      fail(file.string(), ":", line_number, ":", bad + 1, ": field \"", fields[bad].substr(0, 40), "\" is not a number");
     // from_chars reads "nan", "inf" and 1e39 (beyond float): a feature must be a finite float.
     for (size_t i = 0; i + 1 < values.size(); ++i)
       check(std::isfinite(values[i]) && std::abs(values[i]) <= std::numeric_limits<float>::max(), file.string(), ":",
