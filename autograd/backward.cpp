@@ -61,6 +61,10 @@ void backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
   }
   check(seed.shape() == root.shape(), "backward: upstream gradient of shape ", seed.shape(),
         " does not match the root's shape ", root.shape());
+  // As PyTorch: the gradient has the root's dtype and device (a mismatch would surface only later,
+  // in optimizer.step(), far from its cause).
+  check(seed.dtype() == root.dtype() && seed.device() == root.device(), "backward: upstream gradient is ", seed.dtype(),
+        " on ", seed.device(), " but the root is ", root.dtype(), " on ", root.device());
   NoGradGuard no_grad;
   FlopBackwardScope counting_backward;
   // The backward ops follow the dtypes the forward chose; autocast would change them.

@@ -5,6 +5,7 @@
 #include "autograd/kernels.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
+#include "autograd/shape_ops.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -15,6 +16,20 @@ Tensor scalar_like(const Tensor& x, double v) { return scalar(v, {.dtype = x.dty
 Tensor compare(BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
   return kernels::binary(op, name, a, b);
+}
+
+// Integer division by zero is an error (PyTorch raises ZeroDivisionError), checked on the host
+// before any kernel runs, whatever the device: the kernels' x / 0 = 0 is only a guard.
+void check_integer_divisor(const Tensor& b) {
+  if (is_floating(b.dtype()) || b.numel() == 0) return;
+  const Tensor host = kernels::contiguous(b.device().is_cpu() ? b : to(detach(b), Device::cpu()), b.dtype());
+  dispatch_all(b.dtype(), [&]<typename T>() {
+    if constexpr (std::is_integral_v<T>) {
+      const T* p = host.data<T>();
+      for (int64_t i = 0, n = host.numel(); i < n; ++i)
+        if (p[i] == T(0)) fail("div: integer division by zero (divisor ", b.dtype(), " ", b.shape(), ")");
+    }
+  });
 }
 
 }  // namespace
@@ -46,6 +61,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 
 Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
+  check_integer_divisor(b);
   Tensor out = kernels::binary(BinaryOp::Div, "div", a, b);
   return record("div", out, {a, b}, [a = Saved(a, "div"), b = Saved(b, "div")](const Tensor& g) {
     Tensor av = a.get(), bv = b.get();

@@ -82,7 +82,8 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight_i
   const char* op = "group_norm";
   check(x.dim() >= 2, op, ": input ", x.shape(), " must be [N,C,...]");
   kernels::check_floating(op, x);
-  check(num_groups >= 1 && x.size(1) % num_groups == 0, op, ": input ", x.shape(), " has ", x.size(1),
+  check(num_groups >= 1, op, ": groups must be positive, got ", num_groups);
+  check(x.size(1) % num_groups == 0, op, ": input ", x.shape(), " has ", x.size(1),
         " channels, not divisible into ", num_groups, " groups");
   check_per_channel(op, "weight", x, weight);
   check_per_channel(op, "bias", x, bias);

@@ -20,7 +20,8 @@ Shape infer_shape(Shape shape, int64_t numel, const Shape& from, const char* op)
       infer = static_cast<int64_t>(i);
     } else {
       check(shape[i] >= 0, op, ": invalid dimension ", shape[i], " in ", shape);
-      known *= shape[i];
+      if (__builtin_mul_overflow(known, shape[i], &known))
+        fail(op, ": cannot reshape ", from, " (", numel, " elements) into ", shape, ": too many elements");
     }
   }
   if (infer >= 0) {
@@ -128,8 +129,12 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
 Tensor expand(const Tensor& x, const Shape& shape) {
   Shape target = shape;
   const size_t lead = target.size() >= x.shape().size() ? target.size() - x.shape().size() : 0;
-  for (size_t i = lead; i < target.size(); ++i)
-    if (target[i] == -1) target[i] = x.shape()[i - lead];
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == -1 && i >= lead) target[i] = x.shape()[i - lead];
+    else if (target[i] < 0)
+      fail("expand: size ", target[i], " at dim ", i, " of ", shape,
+           " is invalid (-1, keeping the size, is allowed only for an existing dim)");
+  }
   return record_view("expand", x, broadcast_view(x, target, "expand"),
                      [s = x.shape()](const Tensor& g) { return std::vector<Tensor>{sum_to(g, s)}; });
 }
@@ -168,8 +173,9 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::clamp<int64_t>(end, start, n);
   Shape shape = x.shape();
   Strides strides = x.strides();
-  shape[du] = (end - start + step - 1) / step;
-  strides[du] *= step;
+  shape[du] = end == start ? 0 : (end - start - 1) / step + 1;  // no overflow for a huge step
+  if (shape[du] > 1 && __builtin_mul_overflow(strides[du], step, &strides[du]))
+    fail("slice: step ", step, " overflows the stride of dim ", d, " in shape ", x.shape());
   Tensor out = as_strided(x, shape, strides, x.offset() + start * x.strides()[du]);
   return record_view("slice", x, out, [s = x.shape(), d, start, end, step](const Tensor& g) {
     Tensor full = zeros(s, {.dtype = g.dtype(), .device = g.device()});
@@ -182,8 +188,9 @@ Tensor narrow(const Tensor& x, int64_t dim, int64_t start, int64_t length) {
   int d = normalize_dim(dim, x.shape().size(), "narrow");
   const int64_t n = x.shape()[static_cast<size_t>(d)];
   if (start < 0) start += n;
-  check(start >= 0 && length >= 0 && start + length <= n, "narrow: range [", start, ", ", start + length,
-        ") is out of bounds for dim ", d, " of size ", n, " in shape ", x.shape());
+  // Compared without forming start + length, which may overflow.
+  check(start >= 0 && length >= 0 && start <= n && length <= n - start, "narrow: start ", start, " and length ", length,
+        " are out of bounds for dim ", d, " of size ", n, " in shape ", x.shape());
   return slice(x, d, start, start + length);
 }
 

@@ -35,33 +35,6 @@ T metadata_integer(const std::string& path, const Metadata& metadata, const char
   return *value;
 }
 
-bool is_count(const Tensor& t) { return t.dtype() == DType::I64 && t.dim() == 0; }
-
-// The checks Optimizer::load_state_tensors makes, done first so that nothing is loaded when
-// one fails: "step_count", then "<parameter index>.<state>" with "<index>.step" a count.
-void check_optimizer_state(const std::string& path, const Optimizer& optimizer, const NamedTensors& state) {
-  size_t num_params = 0;
-  for (const ParamGroup& group : optimizer.param_groups()) num_params += group.params.size();
-  bool has_step_count = false;
-  for (const auto& [name, t] : state) {
-    const std::string full = kOptimPrefix + name;
-    if (name == "step_count") {
-      if (!is_count(t)) checkpoint_error(path, "'", full, "' is ", t.dtype(), " ", t.shape(), ", not an i64 scalar");
-      has_step_count = true;
-      continue;
-    }
-    const size_t dot = name.find('.');
-    const std::optional<size_t> index = parse_integer<size_t>(name.substr(0, dot));
-    if (dot == std::string::npos || dot + 1 == name.size() || !index)
-      checkpoint_error(path, "'", full, "' is not of the form optim.<parameter index>.<state>");
-    if (*index >= num_params)
-      checkpoint_error(path, "'", full, "' is the state of parameter ", *index, " but the optimizer has ", num_params);
-    if (name.substr(dot + 1) == "step" && !is_count(t))
-      checkpoint_error(path, "'", full, "' is ", t.dtype(), " ", t.shape(), ", not an i64 scalar");
-  }
-  if (!has_step_count) checkpoint_error(path, "the file holds no optimizer state ('optim.step_count' is missing)");
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer, int64_t step,
@@ -98,14 +71,23 @@ CheckpointInfo load_checkpoint(const std::string& path, Module& model, Optimizer
     else
       model_state.emplace(name, std::move(t));
   }
-  if (optimizer != nullptr) check_optimizer_state(path, *optimizer, optimizer_state);
-  // load_state_dict checks every key and shape before it copies anything; it goes first so
-  // that its refusal leaves the optimizer untouched too.
+  // Everything is checked before anything changes: the model's keys, shapes and dtypes, then
+  // the optimizer's whole state.
   try {
-    model.load_state_dict(model_state);
+    model.check_state_dict(model_state);
   } catch (const Error& e) {
     checkpoint_error(path, e.what());
   }
+  if (optimizer != nullptr) {
+    if (optimizer_state.empty())
+      checkpoint_error(path, "the file holds no optimizer state ('optim.step_count' is missing)");
+    try {  // the whole state, before the model or the optimizer changes
+      optimizer->check_state_tensors(optimizer_state);
+    } catch (const Error& e) {
+      checkpoint_error(path, "optimizer state (", kOptimPrefix, "...): ", e.what());
+    }
+  }
+  model.load_state_dict(model_state);
   if (optimizer != nullptr) optimizer->load_state_tensors(optimizer_state);
   default_generator() = info.rng;
   return info;

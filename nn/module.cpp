@@ -163,7 +163,15 @@ StateDict Module::state_dict() const {
   return out;
 }
 
-void Module::load_state_dict(const StateDict& state, bool strict) {
+void Module::load_state_dict(const StateDict& state, bool strict, bool allow_dtype_change) {
+  check_state_dict(state, strict, allow_dtype_change);
+  const StateDict own = state_dict();
+  NoGradGuard no_grad;
+  for (const auto& [name, t] : own)
+    if (auto it = state.find(name); it != state.end()) copy_(t, ember::to(it->second, t.device()));
+}
+
+void Module::check_state_dict(const StateDict& state, bool strict, bool allow_dtype_change) const {
   const StateDict own = state_dict();
   std::vector<std::string> problems;
   for (const auto& [name, t] : own) {
@@ -177,6 +185,10 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
       os << "'" << name << "' is an undefined tensor";
     else if (it->second.shape() != t.shape())
       os << "'" << name << "' has shape " << it->second.shape() << " in the state dict but " << t.shape() << " in the model";
+    else if (const DType from = it->second.dtype(), into = t.dtype();
+             from != into && !(is_floating(from) && is_floating(into)) && !allow_dtype_change)
+      os << "'" << name << "' is " << from << " in the state dict but " << into
+         << " in the model (a conversion between these kinds is refused unless allow_dtype_change)";
     if (!os.str().empty()) problems.push_back(os.str());
   }
   if (strict)
@@ -187,9 +199,6 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     for (size_t i = 0; i < problems.size(); ++i) os << (i ? "; " : "") << problems[i];
     fail("load_state_dict: ", describe(), ": ", os.str(), " (nothing was loaded)");
   }
-  NoGradGuard no_grad;
-  for (const auto& [name, t] : own)
-    if (auto it = state.find(name); it != state.end()) copy_(t, ember::to(it->second, t.device()));
 }
 
 void Module::check_new_name(const std::string& name, const char* what) const {

@@ -63,10 +63,14 @@ class Module {
 
   // Parameters and buffers by dotted name; the tensors are the live ones, not copies.
   StateDict state_dict() const;
-  // Copies `state` into the parameters and buffers (converting dtype and device). Every key
-  // and shape is checked first; on any problem it throws one ember::Error listing them all
+  // Copies `state` into the parameters and buffers (converting device, and dtype between
+  // floating dtypes). A change of kind (i64 or bool into a floating tensor, or back) is a
+  // problem unless allow_dtype_change: integer data landing in weights is almost always a
+  // mistake (a wrong file). Every key, shape and dtype is checked first; on any problem it throws one ember::Error listing them all
   // and changes nothing. With strict, missing and unexpected keys are problems too.
-  void load_state_dict(const StateDict& state, bool strict = true);
+  void load_state_dict(const StateDict& state, bool strict = true, bool allow_dtype_change = false);
+  // The checks of load_state_dict alone: throws as it would, changes nothing.
+  void check_state_dict(const StateDict& state, bool strict = true, bool allow_dtype_change = false) const;
 
  protected:
   explicit Module(std::string description) : description_(std::move(description)) {}

@@ -50,4 +50,12 @@ void Adam::amsgrad_update(const Tensor& param, const Tensor& grad, ParamState& s
   add_(param, exp_avg / denom, -lr / correction1);
 }
 
+void Adam::check_param_state(const std::string& prefix, const Tensor& param,
+                             const std::map<std::string, Tensor>& state) const {
+  if (options_.amsgrad)
+    expect_state(prefix, param, state, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"});
+  else
+    expect_state(prefix, param, state, {"exp_avg", "exp_avg_sq"});
+}
+
 }  // namespace ember

@@ -31,6 +31,8 @@ class Adam : public Optimizer {
  private:
   void update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) override;
   void amsgrad_update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay);
+  void check_param_state(const std::string& prefix, const Tensor& param,
+                         const std::map<std::string, Tensor>& state) const override;
   AdamOptions options_;
   bool decoupled_weight_decay_;
 };

@@ -118,28 +118,100 @@ NamedTensors Optimizer::state_tensors() const {
   return named;
 }
 
+namespace {
+
+// The value of a 0-d i64 tensor (read as an integer: item() would round it through a double).
+int64_t i64_value(const Tensor& t) { return to(t, Device::cpu()).data<int64_t>()[0]; }
+
+bool is_count(const Tensor& t) { return t.defined() && t.dtype() == DType::I64 && t.dim() == 0; }
+
+// "<index>.<key>" split, or nothing.
+std::optional<std::pair<size_t, std::string>> split_state_name(const std::string& name) {
+  const size_t dot = name.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return std::nullopt;
+  size_t index = 0;
+  const auto [end, error] = std::from_chars(name.data(), name.data() + dot, index);
+  if (error != std::errc() || end != name.data() + dot) return std::nullopt;
+  return std::make_pair(index, name.substr(dot + 1));
+}
+
+}  // namespace
+
+void Optimizer::check_param_state(const std::string& prefix, const Tensor& param,
+                                  const std::map<std::string, Tensor>& state) const {
+  for (const auto& [key, t] : state)
+    check(is_floating(t.dtype()) && t.dtype() == param.dtype(), name_, ": state '", prefix, key, "' is ", t.dtype(),
+          " but parameter ", prefix.substr(0, prefix.size() - 1), " is ", param.dtype());
+}
+
+void Optimizer::expect_state(const std::string& prefix, const Tensor& param, const std::map<std::string, Tensor>& state,
+                             const std::vector<std::string>& keys) const {
+  for (const std::string& key : keys) {
+    const auto it = state.find(key);
+    check(it != state.end(), name_, ": state '", prefix, key, "' is missing (the state of parameter ",
+          prefix.substr(0, prefix.size() - 1), " is incomplete)");
+    const Tensor& t = it->second;
+    check(t.dtype() == param.dtype() && t.shape() == param.shape(), name_, ": state '", prefix, key, "' is ",
+          t.dtype(), " ", t.shape(), " but parameter ", prefix.substr(0, prefix.size() - 1), " is ", param.dtype(), " ",
+          param.shape());
+  }
+  for (const auto& [key, t] : state)
+    check(std::find(keys.begin(), keys.end(), key) != keys.end(), name_, ": unexpected state '", prefix, key, "'");
+}
+
+void Optimizer::check_state_tensors(const NamedTensors& named) const {
+  std::vector<const Tensor*> params;
+  for (const ParamGroup& group : groups_)
+    for (const Tensor& p : group.params) params.push_back(&p);
+  const char* op = name_;
+  std::optional<int64_t> count;
+  std::vector<std::optional<int64_t>> steps(params.size());
+  std::vector<std::map<std::string, Tensor>> tensors(params.size());
+  for (const auto& [name, t] : named) {
+    check(t.defined(), op, ": state '", name, "' is undefined");
+    if (name == "step_count") {
+      check(is_count(t), op, ": state 'step_count' is ", t.dtype(), " ", t.shape(), ", not an i64 scalar");
+      count = i64_value(t);
+      check(*count >= 0, op, ": state 'step_count' is ", *count, ", negative");
+      continue;
+    }
+    const auto split = split_state_name(name);
+    check(split.has_value(), op, ": state '", name, "' is not of the form <parameter index>.<state>");
+    const auto& [index, key] = *split;
+    check(index < params.size(), op, ": state '", name, "' names parameter ", index, " but there are ", params.size());
+    if (key == "step") {
+      check(is_count(t), op, ": state '", name, "' is ", t.dtype(), " ", t.shape(), ", not an i64 scalar");
+      steps[index] = i64_value(t);
+    } else {
+      check(tensors[index].emplace(key, t).second, op, ": state '", name, "' appears twice");
+    }
+  }
+  check(count.has_value(), op, ": the state has no 'step_count'");
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (!steps[i] && tensors[i].empty()) continue;  // a parameter that never took a step
+    const std::string prefix = std::to_string(i) + ".";
+    check(steps[i].has_value(), op, ": state '", prefix, "step' is missing (parameter ", i, " has other state)");
+    check(*steps[i] >= 1 && *steps[i] <= *count, op, ": state '", prefix, "step' is ", *steps[i],
+          ", outside [1, step_count = ", *count, "]");
+    check_param_state(prefix, *params[i], tensors[i]);
+  }
+}
+
 void Optimizer::load_state_tensors(const NamedTensors& named) {
+  check_state_tensors(named);
   NoGradGuard no_grad;
   std::vector<Tensor> params;
   for (const ParamGroup& group : groups_) params.insert(params.end(), group.params.begin(), group.params.end());
   std::vector<ParamState> loaded(state_.size());
   int64_t loaded_step_count = 0;
   for (const auto& [name, t] : named) {
-    check(t.defined(), name_, ": load_state_tensors: '", name, "' is undefined");
     if (name == "step_count") {
-      loaded_step_count = static_cast<int64_t>(t.item());
+      loaded_step_count = i64_value(t);
       continue;
     }
-    const size_t dot = name.find('.');
-    size_t index = 0;
-    const auto [end, error] = std::from_chars(name.data(), name.data() + std::min(dot, name.size()), index);
-    check(dot != std::string::npos && dot > 0 && error == std::errc() && end == name.data() + dot, name_,
-          ": load_state_tensors: '", name, "' is not of the form <parameter index>.<state>");
-    check(index < loaded.size(), name_, ": load_state_tensors: '", name, "' names parameter ", index, " but there are ",
-          loaded.size());
-    const std::string key = name.substr(dot + 1);
+    const auto [index, key] = *split_state_name(name);
     if (key == "step")
-      loaded[index].steps = static_cast<int64_t>(t.item());
+      loaded[index].steps = i64_value(t);
     else
       loaded[index].tensors[key] = clone(to(t, params[index].device()));
   }

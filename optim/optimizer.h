@@ -51,7 +51,13 @@ class Optimizer {
   // The tensors are the live state, not copies.
   NamedTensors state_tensors() const;
   // Replaces all state by `named` (as state_tensors returned it), copied to the parameters' devices.
+  // Everything is checked first (check_state_tensors); on a problem nothing changes.
   void load_state_tensors(const NamedTensors& named);
+  // Throws an ember::Error naming the first problem unless `named` is complete, well-formed state
+  // for this optimizer's parameters: "step_count" an i64 scalar >= 0; for every parameter that
+  // has state, "<i>.step" an i64 scalar in [1, step_count] and exactly the tensors this optimizer
+  // keeps (check_param_state), each floating, of the parameter's dtype and shape. Changes nothing.
+  void check_state_tensors(const NamedTensors& named) const;
 
   int64_t step_count = 0;  // completed step() calls
 
@@ -76,6 +82,15 @@ class Optimizer {
   static const Tensor& state_zeros(ParamState& state, const std::string& key, const Tensor& like) {
     return state_zeros(state, key, like, like.shape());
   }
+
+  // Throws (naming the state's `prefix`, "<i>.") unless `state` holds exactly the tensors this
+  // optimizer keeps for `param` after a step. The default allows any floating tensors of the
+  // parameter's dtype.
+  virtual void check_param_state(const std::string& prefix, const Tensor& param,
+                                 const std::map<std::string, Tensor>& state) const;
+  // Helper for check_param_state: `state` holds exactly `keys`, each of the parameter's dtype and shape.
+  void expect_state(const std::string& prefix, const Tensor& param, const std::map<std::string, Tensor>& state,
+                    const std::vector<std::string>& keys) const;
 
   const char* name_;
 

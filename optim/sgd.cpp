@@ -19,4 +19,10 @@ void SGD::update(const Tensor& param, const Tensor& grad, ParamState& state, dou
                  .weight_decay = weight_decay, .nesterov = options_.nesterov});
 }
 
+void SGD::check_param_state(const std::string& prefix, const Tensor& param,
+                            const std::map<std::string, Tensor>& state) const {
+  if (options_.momentum != 0) expect_state(prefix, param, state, {"momentum_buffer"});
+  else expect_state(prefix, param, state, {});
+}
+
 }  // namespace ember

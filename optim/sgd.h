@@ -23,6 +23,8 @@ class SGD : public Optimizer {
 
  private:
   void update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) override;
+  void check_param_state(const std::string& prefix, const Tensor& param,
+                         const std::map<std::string, Tensor>& state) const override;
   SgdOptions options_;
 };
 

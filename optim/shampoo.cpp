@@ -103,4 +103,15 @@ void Shampoo::update(const Tensor& param, const Tensor& grad, ParamState& state,
                 {.lr = lr, .momentum = options_.momentum, .nesterov = options_.nesterov});
 }
 
+// The preconditioner blocks' shapes depend on the blocking; the per-element state has the
+// parameter's shape, and everything its dtype.
+void Shampoo::check_param_state(const std::string& prefix, const Tensor& param,
+                                const std::map<std::string, Tensor>& state) const {
+  Optimizer::check_param_state(prefix, param, state);
+  for (const char* key : {"momentum_buffer", "diagonal", "graft_sq"})
+    if (const auto it = state.find(key); it != state.end())
+      check(it->second.shape() == param.shape(), name_, ": state '", prefix, key, "' has shape ", it->second.shape(),
+            " but the parameter ", param.shape());
+}
+
 }  // namespace ember

@@ -43,6 +43,8 @@ class Shampoo : public Optimizer {
 
  private:
   void update(const Tensor& param, const Tensor& grad, ParamState& state, double lr, double weight_decay) override;
+  void check_param_state(const std::string& prefix, const Tensor& param,
+                         const std::map<std::string, Tensor>& state) const override;
   Tensor matrix_direction(const Tensor& g, ParamState& state) const;
   Tensor diagonal_direction(const Tensor& g, ParamState& state) const;
   Tensor graft_norm(const Tensor& g, ParamState& state) const;

@@ -8,15 +8,11 @@
 namespace ember {
 namespace {
 
-void check_shape(const Shape& shape, const char* op) {
-  for (int64_t s : shape) check(s >= 0, op, ": negative dimension in shape ", shape);
-}
-
 // Fills a new tensor on the host with value(i) for element i, then moves it to the device.
 // value depends on i alone (Philox draws too), so large fills run on all threads.
 template <typename Value>
 Tensor make(const Shape& shape, TensorOptions options, const char* op, Value value) {
-  check_shape(shape, op);
+  checked_bytes(shape, dtype_size(options.dtype), op);
   TensorOptions host = options;
   host.device = Device::cpu();
   host.requires_grad = false;
@@ -25,7 +21,7 @@ Tensor make(const Shape& shape, TensorOptions options, const char* op, Value val
   dispatch_all(options.dtype, [&]<typename T>() {
     T* p = t.data<T>();
 #pragma omp parallel for if (n >= (1 << 16))
-    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(static_cast<compute_t<T>>(value(i)));
+    for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(convert_value<compute_t<T>>(value(i)));
   });
   if (!options.device.is_cpu()) {
     Tensor d = empty(shape, options);
@@ -39,9 +35,9 @@ Tensor make(const Shape& shape, TensorOptions options, const char* op, Value val
 }  // namespace
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  check_shape(shape, "empty");
+  const int64_t bytes = checked_bytes(shape, dtype_size(options.dtype), "empty");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(numel_of(shape)) * dtype_size(options.dtype), options.device);
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), options.device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = options.dtype;
@@ -53,11 +49,11 @@ Tensor empty(const Shape& shape, TensorOptions options) {
 // On a device the constant is written there (a memset or a fill kernel), not copied over.
 Tensor full(const Shape& shape, double value, TensorOptions options) {
   if (options.device.is_cpu()) return make(shape, options, "full", [value](int64_t) { return value; });
-  check_shape(shape, "full");
+  checked_bytes(shape, dtype_size(options.dtype), "full");
   Tensor t = empty(shape, {.dtype = options.dtype, .device = options.device});
   unsigned char element[8] = {};
   dispatch_all(options.dtype, [&]<typename T>() {
-    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    const T v = static_cast<T>(convert_value<compute_t<T>>(value));
     static_assert(sizeof(T) <= sizeof(element));
     std::memcpy(element, &v, sizeof(T));
   });
@@ -71,9 +67,15 @@ Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1.0,
 Tensor scalar(double value, TensorOptions options) { return full({}, value, options); }
 
 Tensor arange(double start, double end, double step, TensorOptions options) {
+  check(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange: start ", start, ", end ", end,
+        " and step ", step, " must be finite");
   check(step != 0, "arange: step must be non-zero");
-  int64_t n = static_cast<int64_t>(std::ceil((end - start) / step));
-  return make({std::max<int64_t>(n, 0)}, options, "arange", [=](int64_t i) { return start + step * static_cast<double>(i); });
+  const double count = std::ceil((end - start) / step);  // may overflow to inf: checked next
+  // 2^53: beyond it consecutive values are no longer distinct doubles (and no memory holds it).
+  check(count <= 9007199254740992.0, "arange: [", start, ", ", end, ") in steps of ", step, " has ", count,
+        " elements, too many");
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  return make({n}, options, "arange", [=](int64_t i) { return start + step * static_cast<double>(i); });
 }
 
 Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
@@ -100,11 +102,11 @@ Tensor randn(const Shape& shape, TensorOptions options) {
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions options) {
   check(high > low, "randint: empty range [", low, ", ", high, ")");
   GeneratorState s = next_stream();
-  const uint64_t span = static_cast<uint64_t>(high - low);
+  const uint64_t span = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);  // no signed overflow
   return make(shape, options, "randint", [=](int64_t i) {
     Philox4 bits = philox4x32(static_cast<uint64_t>(i), s.offset, s.seed);
     uint64_t r = bits.v[0] | (static_cast<uint64_t>(bits.v[1]) << 32);
-    return static_cast<double>(low + static_cast<int64_t>(r % span));
+    return static_cast<double>(static_cast<int64_t>(static_cast<uint64_t>(low) + r % span));
   });
 }
 

@@ -3,6 +3,8 @@
 // i64 (indices), bool (masks). Kernels are written once as templates and dispatched here.
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <ostream>
 
 #include "tensor/error.h"
@@ -96,5 +98,23 @@ template <> struct compute_type<bf16> { using type = float; };
 template <typename T> using compute_t = typename compute_type<T>::type;
 // The same as a dtype: f32 for bf16, the dtype itself otherwise.
 inline DType compute_dtype(DType t) { return t == DType::BF16 ? DType::F32 : t; }
+
+// static_cast<D>(v) with a defined result where C++ has none: a floating value converted to an
+// integer type saturates (NaN becomes 0, +-inf and out-of-range values the nearest limit)
+// instead of being undefined behaviour (UBSan's float-cast-overflow); bool is v != 0.
+template <typename D, typename F>
+inline D convert_value(F v) {
+  if constexpr (std::is_integral_v<D> && !std::is_same_v<D, bool> && std::is_floating_point_v<F>) {
+    if (v != v) return D(0);
+    // 2^63 (or 2^31...) is exact in a double; values at or beyond it saturate.
+    constexpr double hi = static_cast<double>(std::numeric_limits<D>::max()) + 1.0;
+    constexpr double lo = static_cast<double>(std::numeric_limits<D>::min());
+    if (static_cast<double>(v) >= hi) return std::numeric_limits<D>::max();
+    if (static_cast<double>(v) < lo) return std::numeric_limits<D>::min();
+    return static_cast<D>(v);
+  } else {
+    return static_cast<D>(v);
+  }
+}
 
 }  // namespace ember

@@ -1,13 +1,37 @@
 #include "tensor/shape.h"
 
+#include <limits>
+
 #include "tensor/error.h"
 
 namespace ember {
 
+// The one rule for sizes: no dimension is negative, and the product of the non-zero sizes fits
+// in int64. Then every contiguous stride, every extent and the element count fit too, whatever
+// zeros the shape holds ([0, 2^62, 2^62] is refused as PyTorch refuses it: its strides overflow).
+void check_shape(const Shape& shape, const char* op) {
+  int64_t n = 1;
+  for (int64_t s : shape) {
+    if (s < 0) fail(op, ": negative dimension ", s, " in shape ", shape);
+    if (s != 0 && __builtin_mul_overflow(n, s, &n))
+      fail(op, ": shape ", shape, " has too many elements (the product of its sizes overflows int64)");
+  }
+}
+
 int64_t numel_of(const Shape& shape) {
+  check_shape(shape, "shape");
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   return n;
+}
+
+int64_t checked_bytes(const Shape& shape, size_t element_size, const char* op) {
+  check_shape(shape, op);
+  int64_t bytes = static_cast<int64_t>(element_size);
+  for (int64_t s : shape)
+    if (__builtin_mul_overflow(bytes, s, &bytes))
+      fail(op, ": shape ", shape, " needs more than 2^63 bytes");
+  return bytes;
 }
 
 Strides contiguous_strides(const Shape& shape) {
@@ -15,7 +39,9 @@ Strides contiguous_strides(const Shape& shape) {
   int64_t s = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = s;
-    s *= shape[i];
+    if (shape[i] < 0) fail("contiguous_strides: negative dimension ", shape[i], " in shape ", shape);
+    if (__builtin_mul_overflow(s, std::max<int64_t>(shape[i], 1), &s))
+      fail("contiguous_strides: shape ", shape, " has strides that overflow int64");
   }
   return strides;
 }

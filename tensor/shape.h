@@ -10,7 +10,14 @@ namespace ember {
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;
 
+// Throws naming `op` unless every size is non-negative and the product of the non-zero sizes
+// fits in int64 (so that every stride, extent and element count does).
+void check_shape(const Shape& shape, const char* op);
+// The element count; throws (as check_shape) on a negative or overflowing shape.
 int64_t numel_of(const Shape& shape);
+// numel x element_size, checked against int64 overflow; throws naming `op`.
+int64_t checked_bytes(const Shape& shape, size_t element_size, const char* op);
+// Row-major strides; throws when a stride would overflow int64.
 Strides contiguous_strides(const Shape& shape);
 std::string to_string(const Shape& shape);
 // Broadcasts two shapes by NumPy's rules; `op` names the caller in the error.

@@ -62,7 +62,7 @@ std::vector<T> Tensor::to_vector() const {
     for (int64_t i = 0; i < n; ++i) {
       int64_t pos = 0;
       for (size_t d = 0; d < rank; ++d) pos += idx[d] * strides()[d];
-      out[static_cast<size_t>(i)] = static_cast<T>(static_cast<compute_t<S>>(base[pos]));
+      out[static_cast<size_t>(i)] = convert_value<T>(static_cast<compute_t<S>>(base[pos]));
       for (size_t d = rank; d-- > 0;) {
         if (++idx[d] < shape()[d]) break;
         idx[d] = 0;
@@ -89,6 +89,7 @@ Tensor as_strided(const Tensor& base, Shape shape, Strides strides, int64_t offs
 Tensor broadcast_view(const Tensor& t, const Shape& shape, const char* op) {
   if (t.shape() == shape) return t;
   check(shape.size() >= t.shape().size(), op, ": cannot broadcast shape ", t.shape(), " to ", shape);
+  check_shape(shape, op);
   const size_t lead = shape.size() - t.shape().size();
   Strides strides(shape.size(), 0);
   for (size_t i = 0; i < t.shape().size(); ++i) {

@@ -3,6 +3,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/map.h"
+#include "backends/integer_math.h"
 
 namespace ember {
 
@@ -15,8 +16,12 @@ void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Ten
       case BinaryOp::Add: return arith([](C x, C y) { return x + y; });
       case BinaryOp::Sub: return arith([](C x, C y) { return x - y; });
       case BinaryOp::Mul: return arith([](C x, C y) { return x * y; });
-      case BinaryOp::Div: return arith([](C x, C y) { return x / y; });
-      case BinaryOp::Pow: return arith([](C x, C y) { return static_cast<C>(std::pow(x, y)); });
+      case BinaryOp::Div:
+        if constexpr (std::is_integral_v<C>) return arith([](C x, C y) { return integer_math::div(x, y); });
+        else return arith([](C x, C y) { return x / y; });
+      case BinaryOp::Pow:
+        if constexpr (std::is_integral_v<C>) return arith([](C x, C y) { return integer_math::pow(x, y); });
+        else return arith([](C x, C y) { return static_cast<C>(std::pow(x, y)); });
       case BinaryOp::Maximum: return arith([](C x, C y) { return (x > y || x != x) ? x : y; });  // NaN wins
       case BinaryOp::Minimum: return arith([](C x, C y) { return (x < y || x != x) ? x : y; });
       case BinaryOp::Eq: return compare([](C x, C y) { return x == y; });

@@ -16,9 +16,9 @@ void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
         const S* x = reinterpret_cast<const S*>(p[1]);
         if (s[0] == 1 && s[1] == 1) {
 #pragma omp simd
-          for (int64_t i = 0; i < n; ++i) d[i] = static_cast<D>(static_cast<compute_t<S>>(x[i]));
+          for (int64_t i = 0; i < n; ++i) d[i] = convert_value<D>(static_cast<compute_t<S>>(x[i]));
         } else {
-          for (int64_t i = 0; i < n; ++i) d[i * s[0]] = static_cast<D>(static_cast<compute_t<S>>(x[i * s[1]]));
+          for (int64_t i = 0; i < n; ++i) d[i * s[0]] = convert_value<D>(static_cast<compute_t<S>>(x[i * s[1]]));
         }
       });
     });
@@ -27,7 +27,7 @@ void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
 
 void CpuBackend::fill(const Tensor& dst, double value) {
   dispatch_all(dst.dtype(), [&]<typename T>() {
-    const T v = static_cast<T>(static_cast<compute_t<T>>(value));
+    const T v = static_cast<T>(convert_value<compute_t<T>>(value));
     std::array<const Strides*, 1> st{&dst.strides()};
     std::array<char*, 1> base{static_cast<char*>(dst.data_ptr())};
     cpu::for_each_run<1>(dst.shape(), st, base, {cpu::esz<T>}, [v](int64_t n, std::array<char*, 1> p, std::array<int64_t, 1> s) {

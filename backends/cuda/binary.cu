@@ -6,6 +6,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/elementwise.cuh"
 #include "backends/cuda/enum_dispatch.h"
+#include "backends/integer_math.h"
 
 namespace ember {
 namespace {
@@ -18,10 +19,12 @@ __device__ __forceinline__ auto binary_value(C x, C y) {
   if constexpr (Op == BinaryOp::Add) return x + y;
   else if constexpr (Op == BinaryOp::Sub) return x - y;
   else if constexpr (Op == BinaryOp::Mul) return x * y;
-  else if constexpr (Op == BinaryOp::Div) return x / y;
-  else if constexpr (Op == BinaryOp::Pow) {
+  else if constexpr (Op == BinaryOp::Div) {
+    if constexpr (std::is_integral_v<C>) return integer_math::div(x, y);  // same values as the CPU
+    else return x / y;
+  } else if constexpr (Op == BinaryOp::Pow) {
     if constexpr (std::is_floating_point_v<C>) return std::pow(x, y);
-    else return static_cast<C>(std::pow(static_cast<double>(x), static_cast<double>(y)));
+    else return integer_math::pow(x, y);
   } else if constexpr (Op == BinaryOp::Maximum) return (x > y || x != x) ? x : y;  // NaN wins
   else if constexpr (Op == BinaryOp::Minimum) return (x < y || x != x) ? x : y;
   else if constexpr (Op == BinaryOp::Eq) return x == y;

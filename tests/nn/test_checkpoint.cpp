@@ -1,6 +1,7 @@
 // Safetensors files and checkpoints: every dtype round trips, the header matches the format byte
 // for byte, damaged or mismatched files throw naming the file and load nothing, a resumed run
 // continues bit for bit, and Python reads our files and we read its (tests/nn/safetensors_interop.py).
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "nn/nn.h"
 #include "optim/optim.h"
@@ -154,25 +156,25 @@ TEST_F(Checkpoint, DamagedFilesThrowNamingTheFileAndTheProblem) {
       {raw_file("{" + f32 + "}", eight).substr(0, 20), "the header length says"},
       {raw_file("{" + f32 + "}", eight.substr(0, 7)), "lie outside the data section of 7 bytes"},
       {raw_file("{" + f32 + "}", eight + "!"), "the tensors cover 8 bytes but the data section has 9"},
-      {raw_file("#garbage#", ""), "the header is not a JSON object"},
-      {raw_file("[1,2]", ""), "the header is not a JSON object"},
+      {raw_file("#garbage#", ""), "the header is not valid JSON"},
+      {raw_file("[1,2]", ""), "the header is an array, not a JSON object"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}})", eight), "lie outside the data section"},
-      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", eight), "lie outside"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", eight), "data_offsets [8, 0] begin after they end"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"y":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}})",
                 eight.substr(0, 6)),
        "tensor 'y' starts at byte 2 of the data section but the tensors before it overlap it"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight), "leave a gap"},
-      {raw_file(R"({"x":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight), "unsupported dtype \"F16\""},
+      {raw_file(R"({"x":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight), "unsupported dtype 'F16'"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight), "f32 shape [3] needs 12 bytes"},
-      {raw_file(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight), "is not a list of non-negative integers"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight), "a negative number -2 in shape"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", eight), "is too large"},
       {raw_file(R"({"x":{"dtype":"F32","shape":[2]}})", eight), "expected exactly the fields dtype, shape and data_offsets"},
-      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", eight), "expected exactly the fields"},
-      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", eight), "is not a pair of non-negative integers"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", eight), "unknown field 'extra'"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", eight), "data_offsets has 1 entries, not 2"},
       {raw_file(R"({"x":{"dtype":"BOOL","shape":[8],"data_offsets":[0,8]}})", std::string(7, '\0') + '\x02'),
        "BOOL tensor 'x' holds a byte other than 0 or 1"},
-      {raw_file(R"({"__metadata__":{"step":3}})", ""), "__metadata__ value of 'step' is not a string: 3"},
-      {raw_file(R"({"__metadata__":[]})", ""), "__metadata__ is not an object"},
+      {raw_file(R"({"__metadata__":{"step":3}})", ""), "__metadata__ value of 'step' is a number, not a string"},
+      {raw_file(R"({"__metadata__":[]})", ""), "__metadata__ is an array, not an object"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.problem);
@@ -272,6 +274,19 @@ TEST_F(Checkpoint, MismatchedOrDamagedCheckpointLoadsNothing) {
   };
   const nn::Metadata meta = {{"step", "2"}, {"rng_seed", "1"}, {"rng_offset", "0"}};
   const Tensor step_count = scalar(2, {.dtype = DType::I64});
+  // The saved optimizer state with `name` replaced by `value` (dropped when undefined).
+  auto optim_with = [&](const std::string& name, const Tensor& value) {
+    nn::NamedTensors out;
+    for (const auto& [n, t] : saved.optimizer->state_tensors())
+      if (n != name) out.emplace_back("optim." + n, t);
+    if (value.defined()) out.emplace_back("optim." + name, value);
+    return out;
+  };
+  // The weights with "0.weight" as i64 (integer data where a float weight belongs).
+  nn::NamedTensors i64_weights;
+  for (const auto& [n, t] : state)
+    i64_weights.emplace_back(n, n == "0.weight" ? to(t, DType::I64) : t);
+  save_safetensors(path("i64"), i64_weights, meta);
 
   struct Case {
     std::string file;
@@ -288,11 +303,21 @@ TEST_F(Checkpoint, MismatchedOrDamagedCheckpointLoadsNothing) {
       {write("offset", {}, {{"step", "2"}, {"rng_seed", "1"}, {"rng_offset", "x"}}), 16, false,
        "__metadata__ 'rng_offset' is 'x', not an integer"},
       {write("index", {{"optim.step_count", step_count}, {"optim.9.exp_avg", zeros({2})}}, meta), 16, true,
-       "'optim.9.exp_avg' is the state of parameter 9 but the optimizer has 6"},
+       "state '9.exp_avg' names parameter 9 but there are 6"},
       {write("form", {{"optim.step_count", step_count}, {"optim.exp_avg", zeros({2})}}, meta), 16, true,
-       "'optim.exp_avg' is not of the form optim.<parameter index>.<state>"},
-      {write("count", {{"optim.step_count", zeros({})}}, meta), 16, true, "'optim.step_count' is f32 [], not an i64 scalar"},
+       "state 'exp_avg' is not of the form <parameter index>.<state>"},
+      {write("count", {{"optim.step_count", zeros({})}}, meta), 16, true, "state 'step_count' is f32 [], not an i64 scalar"},
       {write("stray", {{"stray.weight", zeros({2})}}, meta), 16, false, "unexpected key 'stray.weight'"},
+      // Incomplete or ill-formed optimizer state: refused whole, before the model changes.
+      {write("no_exp_avg", optim_with("0.exp_avg", Tensor()), meta), 16, true, "state '0.exp_avg' is missing"},
+      {write("no_step", optim_with("0.step", Tensor()), meta), 16, true, "state '0.step' is missing"},
+      {write("step0", optim_with("0.step", scalar(0, {.dtype = DType::I64})), meta), 16, true,
+       "state '0.step' is 0, outside [1, step_count = 2]"},
+      {write("shape", optim_with("0.exp_avg", zeros({3})), meta), 16, true, "state '0.exp_avg' is f32 [3] but parameter 0 is f32 [16,4]"},
+      {write("dtype", optim_with("0.exp_avg_sq", zeros({16, 4}, {.dtype = DType::F64})), meta), 16, true,
+       "state '0.exp_avg_sq' is f64 [16,4] but parameter 0 is f32 [16,4]"},
+      // Integer data into float weights: refused unless asked for.
+      {path("i64"), 16, false, "'0.weight' is i64 in the state dict but f32 in the model"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.problem);
@@ -311,6 +336,81 @@ TEST_F(Checkpoint, MismatchedOrDamagedCheckpointLoadsNothing) {
   nn::load_checkpoint(good, *weights.model);
   for (const auto& [name, t] : saved.model->state_dict())
     EXPECT_EQ(weights.model->state_dict().at(name).to_vector<double>(), t.to_vector<double>()) << name;
+}
+
+// Hostile headers: each throws an ember::Error naming the problem, quickly and in little memory,
+// without a crash (a value nested 100,000 deep once overflowed the stack in json::dump()).
+TEST_F(Checkpoint, HostileHeadersThrowWithoutCrashing) {
+  const std::string p = path("h.safetensors");
+  const std::string deep = std::string(100000, '[') + "1" + std::string(100000, ']');
+  const std::string big_name(5000, 'n');
+  struct Case {
+    std::string bytes, problem;
+  };
+  const std::vector<Case> cases = {
+      {raw_file(R"({"x":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,0]}})", ""), "shape holds an array"},
+      {raw_file(R"({"x":)" + deep + "}", ""), "tensor 'x' is an array, not an object"},
+      {raw_file(R"({"__metadata__":{"k":)" + deep + "}}", ""), "__metadata__ value of 'k' is an array"},
+      {raw_file(deep, ""), "the header is an array, not a JSON object"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})" + std::string(1, '\0') + "garbage", "abcd"),
+       "the header holds a NUL byte at byte 54"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"x":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                "abcdefgh"),
+       "key 'x' appears twice"},
+      {raw_file(R"({"x":{"dtype":"F32","dtype":"F64","shape":[1],"data_offsets":[0,4]}})", "abcd"),
+       "field 'dtype' appears twice in tensor 'x'"},
+      {raw_file(R"({"__metadata__":{"a":"1","a":"2"}})", ""), "field 'a' appears twice in __metadata__"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[0,4611686018427387904,4611686018427387904],"data_offsets":[0,0]}})", ""),
+       "is too large"},
+      {raw_file(R"({"x":{"dtype":"F32","shape":[18446744073709551616],"data_offsets":[0,0]}})", ""), "not an integer below 2^64"},
+      {raw_file(R"({")" + big_name + R"(":{"dtype":"F99","shape":[],"data_offsets":[0,0]}})", ""), "... (5000 bytes)"},
+      {std::string("\xff\xff\xff\x00\x00\x00\x00\x00", 8) + std::string(20 << 20, '['), "more than the 8388608 allowed"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.problem);
+    write_bytes(p, c.bytes);
+    expect_error([&] { load_safetensors(p); }, {"load_safetensors: '" + p + "'", c.problem});
+  }
+  // A message quotes at most 80 bytes of a name, never the whole input.
+  write_bytes(p, cases[10].bytes);
+  try {
+    load_safetensors(p);
+  } catch (const Error& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u) << e.what();
+  }
+  // Not a regular file: refused at once (a FIFO used to block the loader forever).
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_error([&] { load_safetensors(fifo); }, {"not a regular file"});
+  expect_error([&] { load_safetensors(dir_.string()); }, {"not a regular file"});
+}
+
+// Many threads saving different tensors to one path: the file that remains loads and equals one
+// of them exactly, no temporary is left behind, and the file keeps its mode.
+TEST_F(Checkpoint, ConcurrentSavesToOnePathLeaveOneWholeFile) {
+  const std::string p = path("c.safetensors");
+  save_safetensors(p, {{"w", zeros({1})}});
+  ASSERT_EQ(::chmod(p.c_str(), 0640), 0);
+  constexpr int kThreads = 8, kSaves = 5;
+  std::vector<nn::NamedTensors> versions;
+  for (int i = 0; i < kThreads; ++i)
+    versions.push_back({{"w", full({1000 + 100 * i}, i)}, {"b", full({i + 1}, -i, {.dtype = DType::F64})}});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < kSaves; ++k) save_safetensors(p, versions[static_cast<size_t>(i)], {{"writer", std::to_string(i)}});
+    });
+  for (std::thread& t : threads) t.join();
+  const nn::SafetensorsFile file = load_safetensors(p);
+  const int writer = std::stoi(file.metadata.at("writer"));
+  expect_same_tensors(file.tensors, versions[static_cast<size_t>(writer)]);
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir_)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"c.safetensors"});
+  EXPECT_EQ(fs::status(p).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  // A failed save leaves no temporary either.
+  EXPECT_THROW(save_safetensors(path("no/such/dir/x.safetensors"), versions[0]), Error);
 }
 
 TEST_F(Checkpoint, ReservedMetadataKeysAreRefused) {

@@ -118,6 +118,28 @@ TEST(Module, LoadStateDictConvertsDtype) {
   EXPECT_EQ(b.weight().to_vector<float>(), a.weight().to_vector<float>());
 }
 
+// i64 or bool data into float weights is a wrong file, not a conversion: refused unless asked.
+TEST(Module, LoadStateDictRefusesAChangeOfKindUnlessAsked) {
+  Linear a(2, 3), b(2, 3);
+  for (DType kind : {DType::I64, DType::Bool}) {
+    const std::vector<float> before = b.weight().to_vector<float>();
+    nn::StateDict state = a.state_dict();
+    state["weight"] = to(state["weight"], kind);
+    try {
+      b.load_state_dict(state);
+      ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("'weight' is " + std::string(kind == DType::I64 ? "i64" : "bool") +
+                                           " in the state dict but f32 in the model"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(b.weight().to_vector<float>(), before);
+    b.load_state_dict(state, true, /*allow_dtype_change=*/true);
+    EXPECT_EQ(b.weight().dtype(), DType::F32);
+  }
+}
+
 // Every error leaves the model exactly as it was.
 class LoadStateDictErrors : public ::testing::Test {
  protected:

@@ -67,8 +67,58 @@ TEST(Optimizer, StateTensorsAreNamedByParameterIndex) {
   EXPECT_EQ(opt.state_tensors()[1].second.item(), 1);
 
   expect_error([&] { opt.load_state_tensors({{"7.exp_avg", ones({2})}}); },
-               "Adam: load_state_tensors: '7.exp_avg' names parameter 7 but there are 2");
+               "Adam: state '7.exp_avg' names parameter 7 but there are 2");
   expect_error([&] { opt.load_state_tensors({{"exp_avg", ones({2})}}); }, "is not of the form <parameter index>.<state>");
+}
+
+// Incomplete or ill-shaped state is refused whole, before anything changes: a missing exp_avg or
+// step used to restart Adam silently, a wrong shape or dtype or a step <= 0 to fail only at the
+// next step().
+TEST(Optimizer, IncompleteOrIllFormedStateIsRefusedBeforeAnythingChanges) {
+  Tensor a = ones({2}).set_requires_grad();
+  Adam opt({a});
+  a.set_grad(ones({2}));
+  opt.step();
+  const NamedTensors good = opt.state_tensors();
+  const Tensor before = clone(opt.state_tensors()[2].second);
+  auto without = [&](const std::string& drop) {
+    NamedTensors out;
+    for (const auto& [n, t] : good)
+      if (n != drop) out.emplace_back(n, clone(t));
+    return out;
+  };
+  auto with = [&](const std::string& name, Tensor value) {
+    NamedTensors out = without(name);
+    out.emplace_back(name, value);
+    return out;
+  };
+  const Tensor i64 = scalar(1, {.dtype = DType::I64});
+  const std::vector<std::pair<NamedTensors, std::string>> cases = {
+      {without("0.exp_avg"), "Adam: state '0.exp_avg' is missing"},
+      {without("0.exp_avg_sq"), "state '0.exp_avg_sq' is missing"},
+      {without("0.step"), "state '0.step' is missing"},
+      {without("step_count"), "has no 'step_count'"},
+      {with("0.exp_avg", zeros({3})), "state '0.exp_avg' is f32 [3] but parameter 0 is f32 [2]"},
+      {with("0.exp_avg", zeros({2}, {.dtype = DType::F64})), "is f64 [2] but parameter 0 is f32 [2]"},
+      {with("0.step", scalar(0, {.dtype = DType::I64})), "state '0.step' is 0, outside [1, step_count = 1]"},
+      {with("0.step", scalar(-3, {.dtype = DType::I64})), "outside [1, step_count"},
+      {with("0.step", scalar(5, {.dtype = DType::I64})), "outside [1, step_count = 1]"},
+      {with("0.step", zeros({})), "not an i64 scalar"},
+      {with("step_count", scalar(-1, {.dtype = DType::I64})), "'step_count' is -1, negative"},
+      {with("0.momentum", zeros({2})), "unexpected state '0.momentum'"},
+  };
+  for (const auto& [state, problem] : cases) {
+    SCOPED_TRACE(problem);
+    expect_error([&] { opt.check_state_tensors(state); }, problem);
+    expect_error([&] { opt.load_state_tensors(state); }, problem);
+    EXPECT_EQ(opt.step_count, 1);
+    EXPECT_EQ(opt.state_tensors().size(), good.size());
+    EXPECT_EQ(opt.state_tensors()[2].second.to_vector<float>(), before.to_vector<float>());
+  }
+  opt.load_state_tensors(good);  // the complete state loads
+  SGD sgd({a}, {.momentum = 0.9});
+  expect_error([&] { sgd.load_state_tensors({{"step_count", i64}, {"0.step", i64}}); },
+               "SGD: state '0.momentum_buffer' is missing");
 }
 
 TEST(Optimizer, GroupsHaveTheirOwnLearningRateAndWeightDecay) {
