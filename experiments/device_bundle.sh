@@ -4,7 +4,7 @@
 # has neither this distribution's packages nor a network (a lent GPU machine):
 #   experiments/device_bundle.sh BUILD OUT.tar.xz [NAME...]      (default: every program)
 # On the other machine:
-#   mkdir -p /tmp/x && tar xJf OUT.tar.xz -C /tmp/x && export LD_LIBRARY_PATH=/tmp/x/lib
+#   mkdir -p /tmp/x && tar xJf OUT.tar.xz -C /tmp/x && export LD_LIBRARY_PATH=/tmp/x/lib EMBER_COMMIT="$(cat /tmp/x/commit)"
 #   cd /tmp/x && ./run.sh . NAME standard 16          (experiments/run.sh, packed alongside)
 # Build with -DEMBER_NATIVE=OFF: -march=native code may not run on the other machine's CPU.
 set -euo pipefail
@@ -29,6 +29,10 @@ for n in "${names[@]}"; do
     while read -r lib; do cp -Ln "$lib" "$stage/lib/"; done
 done
 cp "$root/experiments/run.sh" "$stage/run.sh"
+# The commit the programs were built from, for their reports (EMBER_COMMIT=$(cat commit)).
+commit=$(git -C "$root" rev-parse --short=12 HEAD)
+git -C "$root" diff --quiet HEAD -- . ':!data' || commit="$commit with uncommitted changes"
+echo "$commit" >"$stage/commit"
 [ -d "$root/data" ] && cp -r "$root/data" "$stage/data"
 tar cJf "$archive" -C "$stage" .
 echo "device_bundle: $(du -h "$archive" | cut -f1) in $archive"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -259,6 +260,8 @@ std::string machine_text(const Device& device) {
 }
 
 std::string commit_text() {
+  // A program run away from its checkout (experiments/device_bundle.sh) is told its commit.
+  if (const char* given = std::getenv("EMBER_COMMIT"); given && *given) return given;
 #ifdef EMBER_SOURCE_DIR
   const std::string dir = EMBER_SOURCE_DIR;
   const std::string head = read_command("git -C '" + dir + "' rev-parse --short=12 HEAD 2>/dev/null");
