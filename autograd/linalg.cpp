@@ -149,8 +149,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   check(weight.dim() == 2, "linear: weight ", weight.shape(), " must be [out_features, in_features]");
   check(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear: input ", x.shape(), " does not end in in_features = ",
         weight.size(1), " of weight ", weight.shape());
-  check(!bias.defined() || bias.shape() == Shape{weight.size(0)}, "linear: bias ", bias.shape(),
-        " must be [out_features] = [", weight.size(0), "]");
+  // The message's parts are evaluated before check() runs: read bias.shape() only when it exists.
+  if (bias.defined())
+    check(bias.shape() == Shape{weight.size(0)}, "linear: bias ", bias.shape(), " must be [out_features] = [",
+          weight.size(0), "]");
   const auto [xc, wc, bc] = autocast::lower(x, weight, bias);
   Tensor y = matmul(xc, transpose(wc, 0, 1));
   return bc.defined() ? y + bc : y;
