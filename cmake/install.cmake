@@ -53,6 +53,7 @@ if(EMBER_HAVE_LAPACKE)
   endforeach()
 endif()
 if(EMBER_HAVE_CUDA)
+  find_package(CUDAToolkit REQUIRED)  # here too: the backend's find_package is in its own scope
   string(APPEND EMBER_PC_CFLAGS " -DEMBER_HAVE_CUDA=1")
   string(APPEND EMBER_PC_LIBS " -Wl,--undefined=ember_cuda_backend_registered -lember_cuda_kernels -lember_cuda_sm90a -lember -L${CUDAToolkit_LIBRARY_DIR} -lcublasLt -lcublas -lcufft -lcudart_static -ldl -lrt -lpthread")
 endif()
