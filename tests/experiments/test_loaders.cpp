@@ -11,42 +11,21 @@
 #include "experiments/common/loaders.h"
 #include "experiments/common/transforms.h"
 #include "tensor/error.h"
+#include "tests/experiments/files.h"
 
 namespace ember::experiments {
 namespace {
 
+using test_files::expect_error;
+
 namespace fs = std::filesystem;
 
-class Files : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ember-loaders-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& bytes) {
-    std::ofstream(dir_ / name, std::ios::binary) << bytes;
-    return dir_ / name;
-  }
-  fs::path dir_;
-};
+class Files : public test_files::ScratchDir {};
 
 std::string be32(uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
 }
 
-// Expects `f` to throw ember::Error whose message contains `text`.
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ember::Error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 TEST_F(Files, MnistIdx) {
   std::string pixels;

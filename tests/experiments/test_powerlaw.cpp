@@ -6,10 +6,13 @@
 
 #include "experiments/common/powerlaw.h"
 #include "tensor/error.h"
+#include "tests/experiments/files.h"
 #include "tensor/random.h"
 
 namespace ember::experiments {
 namespace {
+
+using test_files::expect_error;
 
 constexpr double kA = 5.0, kB = 0.35, kC = 1.2;
 
@@ -103,15 +106,6 @@ TEST(PowerLaw, BootstrapOverSeedsCoversTheTruth) {
   EXPECT_LT(boot.b.low, boot.b.high);
 }
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ember::Error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 TEST(PowerLaw, Errors) {
   expect_error([] { fit_power_law({1, 2}, {1}); }, "2 x values but 1 y values");

@@ -9,25 +9,17 @@
 
 #include "experiments/common/text.h"
 #include "tensor/error.h"
+#include "tests/experiments/files.h"
 
 namespace ember::experiments {
 namespace {
 
+using test_files::expect_error;
+
 namespace fs = std::filesystem;
 
-class Text : public ::testing::Test {
+class Text : public test_files::ScratchDir {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ember-text-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& bytes) {
-    std::ofstream(dir_ / name, std::ios::binary) << bytes;
-    return dir_ / name;
-  }
   // 66 books of `verses` verses each; verse v of book b reads "b<b> v<v> text", abbreviations
   // like the program's (some start with a digit).
   fs::path bible(int books = 66, int verses = 2) {
@@ -52,18 +44,8 @@ class Text : public ::testing::Test {
     write("cats.txt", cats);
     return dir_;
   }
-  fs::path dir_;
 };
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ember::Error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
 
 TEST_F(Text, BibleByBook) {
   TextCorpus c = load_bible_kjv(bible());

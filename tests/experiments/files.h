@@ -1,0 +1,43 @@
+#pragma once
+// What the data-loader tests share: a fresh folder per test, and the check that a call throws
+// ember::Error with a given text.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tensor/error.h"
+
+namespace ember::experiments::test_files {
+
+// Each test gets <tmp>/ember-<suite>-<test>, emptied before and removed after it.
+class ScratchDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("ember-" + std::string(info->test_suite_name()) + "-" + info->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    return dir_ / name;
+  }
+  std::filesystem::path dir_;
+};
+
+// Expects `f` to throw ember::Error whose message contains `text`.
+template <typename F>
+void expect_error(F f, const std::string& text) {
+  try {
+    f();
+    ADD_FAILURE() << "expected ember::Error containing '" << text << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace ember::experiments::test_files
