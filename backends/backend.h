@@ -7,28 +7,33 @@
 #include <cstdint>
 #include <vector>
 
+#include "backends/elementwise_ops.h"
 #include "tensor/tensor.h"
 
 namespace ember {
 
+// The elementwise ops, generated from the one list of each in elementwise_ops.h (which the
+// kernels of both backends and the tests also walk); their formulas are in
+// elementwise_formulas.h.
 enum class UnaryOp {
-  Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Reciprocal, Square, Erf,
-  Relu, Sigmoid, Tanh, Sin, Cos, GeluErf, GeluTanh, Silu, Softplus,
-  Affine,     // alpha * x + beta
-  PowScalar,  // x ^ alpha
-  Clamp,      // min(max(x, alpha), beta)
-  LeakyRelu,  // x > 0 ? x : alpha * x
-  // The derivatives of GeluErf and GeluTanh at x, for their backward (one pass instead of a
-  // chain of elementwise ops). Keep GeluTanhGrad last: the CUDA dispatch counts up to it.
-  GeluErfGrad, GeluTanhGrad,
+#define EMBER_ENUM_ENTRY(name, formula) name,
+  EMBER_UNARY_OPS(EMBER_ENUM_ENTRY)
 };
-
 enum class BinaryOp {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge,  // produce bool
+  EMBER_BINARY_OPS(EMBER_ENUM_ENTRY)
+#undef EMBER_ENUM_ENTRY
 };
 
-inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+#define EMBER_COUNT_ENTRY(name, formula) +1
+inline constexpr int kUnaryOpCount = 0 EMBER_UNARY_OPS(EMBER_COUNT_ENTRY);
+inline constexpr int kBinaryOpCount = 0 EMBER_BINARY_OPS(EMBER_COUNT_ENTRY);
+#undef EMBER_COUNT_ENTRY
+
+// The ops that produce bool.
+constexpr bool is_comparison(BinaryOp op) {
+  return op == BinaryOp::Eq || op == BinaryOp::Ne || op == BinaryOp::Lt || op == BinaryOp::Le || op == BinaryOp::Gt ||
+         op == BinaryOp::Ge;
+}
 
 enum class ReduceOp { Sum, Max, Min, ArgMax, ArgMin };
 

@@ -1,35 +1,26 @@
-// Binary elementwise kernels (arithmetic and comparisons) and where().
-#include <cmath>
+// Binary elementwise kernels (arithmetic and comparisons) and where(). The formulas are
+// elementwise_formulas.h's (shared with the CUDA kernels).
+#include <type_traits>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/map.h"
-#include "backends/integer_math.h"
+#include "backends/elementwise_formulas.h"
 
 namespace ember {
 
 void CpuBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   dispatch_all(a.dtype(), [&]<typename T>() {
     using C = compute_t<T>;
-    auto arith = [&](auto f) { cpu::map2<T>(a, b, out, f); };
-    auto compare = [&](auto f) { cpu::map2<T, bool>(a, b, out, f); };
+    // Comparisons write bool, the arithmetic ops T.
+    auto run = [&]<BinaryOp Op>() {
+      using R = std::conditional_t<is_comparison(Op), bool, T>;
+      cpu::map2<T, R>(a, b, out, [](C x, C y) { return formulas::binary_formula<Op>(x, y); });
+    };
     switch (op) {
-      case BinaryOp::Add: return arith([](C x, C y) { return x + y; });
-      case BinaryOp::Sub: return arith([](C x, C y) { return x - y; });
-      case BinaryOp::Mul: return arith([](C x, C y) { return x * y; });
-      case BinaryOp::Div:
-        if constexpr (std::is_integral_v<C>) return arith([](C x, C y) { return integer_math::div(x, y); });
-        else return arith([](C x, C y) { return x / y; });
-      case BinaryOp::Pow:
-        if constexpr (std::is_integral_v<C>) return arith([](C x, C y) { return integer_math::pow(x, y); });
-        else return arith([](C x, C y) { return static_cast<C>(std::pow(x, y)); });
-      case BinaryOp::Maximum: return arith([](C x, C y) { return (x > y || x != x) ? x : y; });  // NaN wins
-      case BinaryOp::Minimum: return arith([](C x, C y) { return (x < y || x != x) ? x : y; });
-      case BinaryOp::Eq: return compare([](C x, C y) { return x == y; });
-      case BinaryOp::Ne: return compare([](C x, C y) { return x != y; });
-      case BinaryOp::Lt: return compare([](C x, C y) { return x < y; });
-      case BinaryOp::Le: return compare([](C x, C y) { return x <= y; });
-      case BinaryOp::Gt: return compare([](C x, C y) { return x > y; });
-      case BinaryOp::Ge: return compare([](C x, C y) { return x >= y; });
+#define EMBER_BINARY_CASE(name, formula) \
+  case BinaryOp::name: return run.template operator()<BinaryOp::name>();
+      EMBER_BINARY_OPS(EMBER_BINARY_CASE)
+#undef EMBER_BINARY_CASE
     }
   });
 }

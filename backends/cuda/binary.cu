@@ -1,40 +1,15 @@
 // Binary elementwise kernels (arithmetic and comparisons) and where(), for every dtype, with
-// the CPU backend's formulas (binary.cpp there). Broadcast operands arrive as stride-0 views.
-#include <cmath>
+// the formulas of elementwise_formulas.h that the CPU kernels also use. Broadcast operands
+// arrive as stride-0 views.
 #include <type_traits>
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/elementwise.cuh"
 #include "backends/cuda/enum_dispatch.h"
-#include "backends/integer_math.h"
+#include "backends/elementwise_formulas.h"
 
 namespace ember {
 namespace {
-
-template <typename>
-constexpr bool kNoFormula = false;
-
-template <BinaryOp Op, typename C>
-__device__ __forceinline__ auto binary_value(C x, C y) {
-  if constexpr (Op == BinaryOp::Add) return x + y;
-  else if constexpr (Op == BinaryOp::Sub) return x - y;
-  else if constexpr (Op == BinaryOp::Mul) return x * y;
-  else if constexpr (Op == BinaryOp::Div) {
-    if constexpr (std::is_integral_v<C>) return integer_math::div(x, y);  // same values as the CPU
-    else return x / y;
-  } else if constexpr (Op == BinaryOp::Pow) {
-    if constexpr (std::is_floating_point_v<C>) return std::pow(x, y);
-    else return integer_math::pow(x, y);
-  } else if constexpr (Op == BinaryOp::Maximum) return (x > y || x != x) ? x : y;  // NaN wins
-  else if constexpr (Op == BinaryOp::Minimum) return (x < y || x != x) ? x : y;
-  else if constexpr (Op == BinaryOp::Eq) return x == y;
-  else if constexpr (Op == BinaryOp::Ne) return x != y;
-  else if constexpr (Op == BinaryOp::Lt) return x < y;
-  else if constexpr (Op == BinaryOp::Le) return x <= y;
-  else if constexpr (Op == BinaryOp::Gt) return x > y;
-  else if constexpr (Op == BinaryOp::Ge) return x >= y;
-  else static_assert(kNoFormula<C>, "binary_value: an op without a formula");
-}
 
 // R is T for arithmetic and bool for comparisons.
 template <typename T, typename R, BinaryOp Op>
@@ -43,14 +18,14 @@ struct BinaryFn {
   const T* a;
   const T* b;
   __device__ void operator()(const int64_t (&off)[3]) const {
-    out[off[0]] = cuda::narrow<R>(binary_value<Op>(cuda::widen(a[off[1]]), cuda::widen(b[off[2]])));
+    out[off[0]] = cuda::narrow<R>(formulas::binary_formula<Op>(cuda::widen(a[off[1]]), cuda::widen(b[off[2]])));
   }
   bool aligned4() const { return cuda::aligned4(out, a, b); }
   __device__ void vec4(int64_t i) const {
     const cuda::Pack4<T> x = cuda::load4(a + i), y = cuda::load4(b + i);
     cuda::Pack4<R> r;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<R>(binary_value<Op>(cuda::widen(x.v[j]), cuda::widen(y.v[j])));
+    for (int j = 0; j < 4; ++j) r.v[j] = cuda::narrow<R>(formulas::binary_formula<Op>(cuda::widen(x.v[j]), cuda::widen(y.v[j])));
     cuda::store4(out + i, r);
   }
 };
@@ -65,7 +40,7 @@ struct RowBroadcastFn {
   const T* row;
   uint32_t cols;
   __device__ auto value(T f, T r) const {
-    return FullIsA ? binary_value<Op>(cuda::widen(f), cuda::widen(r)) : binary_value<Op>(cuda::widen(r), cuda::widen(f));
+    return FullIsA ? formulas::binary_formula<Op>(cuda::widen(f), cuda::widen(r)) : formulas::binary_formula<Op>(cuda::widen(r), cuda::widen(f));
   }
   __device__ void operator()(const int64_t (&off)[1]) const {
     const int64_t i = off[0];
@@ -122,8 +97,8 @@ void CudaBackend::binary(BinaryOp op, const Tensor& a, const Tensor& b, const Te
   dispatch_all(a.dtype(), [&]<typename T>() {
     const T* x = static_cast<const T*>(a.data_ptr());
     const T* y = static_cast<const T*>(b.data_ptr());
-    cuda::dispatch_enum<BinaryOp, static_cast<int>(BinaryOp::Ge) + 1>(op, "binary", [&]<BinaryOp Op>() {
-      using R = std::conditional_t<Op >= BinaryOp::Eq, bool, T>;
+    cuda::dispatch_enum<BinaryOp, kBinaryOpCount>(op, "binary", [&]<BinaryOp Op>() {
+      using R = std::conditional_t<is_comparison(Op), bool, T>;
       R* z = static_cast<R*>(out.data_ptr());
       const auto cols = static_cast<uint32_t>(layout.shape[1]);
       if (row_operand == 2) {

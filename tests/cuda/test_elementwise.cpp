@@ -52,7 +52,7 @@ bool needs_positive_input(UnaryOp op) {
 }
 
 TEST_F(CudaTest, EveryUnaryOpInEveryFloatingDtype) {
-  for (int code = 0; code <= static_cast<int>(UnaryOp::GeluTanhGrad); ++code) {
+  for (int code = 0; code < kUnaryOpCount; ++code) {
     const auto op = static_cast<UnaryOp>(code);
     const double alpha = op == UnaryOp::Clamp ? -0.5 : 2.5, beta = op == UnaryOp::Clamp ? 0.7 : -0.3;
     for (DType dtype : kFloating) {
@@ -69,7 +69,7 @@ bool arithmetic(BinaryOp op) { return !is_comparison(op); }
 
 TEST_F(CudaTest, EveryBinaryOpWithBroadcastingAndStrides) {
   const Shape shape = {5, 6, 7};
-  for (int code = 0; code <= static_cast<int>(BinaryOp::Ge); ++code) {
+  for (int code = 0; code < kBinaryOpCount; ++code) {
     const auto op = static_cast<BinaryOp>(code);
     for (DType dtype : {DType::F32, DType::F64, DType::BF16, DType::I64}) {
       // Integer division and powers are left to floating types (a zero divisor is undefined).
