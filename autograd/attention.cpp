@@ -5,7 +5,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/flops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
 #include "tensor/creation.h"
@@ -21,9 +21,9 @@ Shape leading(const Tensor& t) { return Shape(t.shape().begin(), t.shape().end()
 void check_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, double dropout_p) {
   check(q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2, kOp, ": query ", q.shape(), ", key ", k.shape(), " and value ",
         v.shape(), " must each be [..., T, D]");
-  kernels::check_floating(kOp, q);
-  kernels::check_same(kOp, q, k);
-  kernels::check_same(kOp, q, v);
+  dispatch::check_floating(kOp, q);
+  dispatch::check_same(kOp, q, k);
+  dispatch::check_same(kOp, q, v);
   check(leading(q) == leading(k) && leading(q) == leading(v), kOp, ": query ", q.shape(), ", key ", k.shape(),
         " and value ", v.shape(), ": leading (batch, head) dims differ");
   check(q.size(-1) == k.size(-1), kOp, ": query ", q.shape(), " and key ", k.shape(), ": head dims ", q.size(-1),
@@ -69,7 +69,7 @@ Tensor empty_heads(const Tensor& like, int64_t rows, int64_t cols, DType dtype) 
 
 // The kernels read rows with unit stride, in the op's dtype; other layouts are copied.
 Tensor unit_rows(const Tensor& t, DType dtype) {
-  return (t.stride(-1) == 1 || t.size(-1) <= 1) && t.dtype() == dtype ? t : kernels::contiguous(t, dtype);
+  return (t.stride(-1) == 1 || t.size(-1) <= 1) && t.dtype() == dtype ? t : dispatch::contiguous(t, dtype);
 }
 
 // The scores computed per (batch, head): all Tq x Tk, or under causal the visible ones (key

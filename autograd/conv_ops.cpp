@@ -6,7 +6,7 @@
 #include "autograd/elementwise.h"
 #include "autograd/flops.h"
 #include "autograd/index_ops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
@@ -32,8 +32,8 @@ Shape conv_output_shape(const char* op, const Tensor& x, const Tensor& w, const 
   const int64_t rank = static_cast<int64_t>(stride.size()) + 2;
   check_rank(op, "input", x, rank, rank == 4 ? "[N,C,H,W]" : "[N,C,L]");
   check_rank(op, "weight", w, rank, rank == 4 ? "[O,C/groups,KH,KW]" : "[O,C/groups,K]");
-  kernels::check_floating(op, x);
-  kernels::check_same(op, x, w);
+  dispatch::check_floating(op, x);
+  dispatch::check_same(op, x, w);
   check_at_least(op, "stride", stride, 1);
   check_at_least(op, "dilation", dilation, 1);
   check_at_least(op, "padding", padding, 0);
@@ -43,7 +43,7 @@ Shape conv_output_shape(const char* op, const Tensor& x, const Tensor& w, const 
         w.size(1), " x groups ", groups);
   check(O % groups == 0, op, ": weight ", w.shape(), " has ", O, " output channels, not divisible by groups ", groups);
   if (b.defined()) {
-    kernels::check_same(op, x, b);
+    dispatch::check_same(op, x, b);
     check(b.shape() == Shape{O}, op, ": bias ", b.shape(), " must be [", O, "], one per output channel of weight ",
           w.shape());
   }
@@ -63,7 +63,7 @@ Shape conv_output_shape(const char* op, const Tensor& x, const Tensor& w, const 
 
 // The convolution on validated 4-d operands.
 Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& b, const Backend::Conv2dParams& p, const Shape& shape) {
-  Tensor y = kernels::empty_like(x, shape);
+  Tensor y = dispatch::empty_like(x, shape);
   backend_for(x.device()).conv2d(x, w, b, p, y);
   // Each output element is a dot product over C/groups x KH x KW inputs; the backward's data and
   // weight gradients are products of the same size.
@@ -78,13 +78,13 @@ Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& b, const Backen
                   Backend& backend = backend_for(g.device());
                   Tensor gx, gw, gb;
                   if (need_x) {
-                    gx = kernels::empty_like(g, xs);
+                    gx = dispatch::empty_like(g, xs);
                     backend.conv2d_backward_data(g, w.get(), p, gx);
                     count_flops("conv", product);
                   }
                   if (need_w) {
-                    gw = kernels::empty_like(g, ws);
-                    if (need_b) gb = kernels::empty_like(g, {ws[0]});
+                    gw = dispatch::empty_like(g, ws);
+                    if (need_b) gb = dispatch::empty_like(g, {ws[0]});
                     backend.conv2d_backward_weight(g, x.get(), p, gw, gb);
                     count_flops("conv", product);
                     if (need_b) count_flops("reduce", static_cast<double>(g.numel()));
@@ -99,7 +99,7 @@ Tensor conv2d_op(const Tensor& x, const Tensor& w, const Tensor& b, const Backen
 std::pair<Backend::Pool2dParams, Shape> pool_geometry(const char* op, const Tensor& x, Size2 kernel,
                                                       std::optional<Size2> stride_or_kernel, Size2 padding) {
   check_rank(op, "input", x, 4, "[N,C,H,W]");
-  kernels::check_floating(op, x);
+  dispatch::check_floating(op, x);
   const Size2 stride = stride_or_kernel.value_or(kernel);
   const Sizes k(kernel.begin(), kernel.end()), s(stride.begin(), stride.end()), pad(padding.begin(), padding.end());
   check_at_least(op, "kernel", k, 1);
@@ -114,14 +114,14 @@ std::pair<Backend::Pool2dParams, Shape> pool_geometry(const char* op, const Tens
 }
 
 Tensor avg_pool_op(const char* op, const Tensor& x, const Backend::Pool2dParams& p, const Shape& shape) {
-  Tensor y = kernels::empty_like(x, shape);
+  Tensor y = dispatch::empty_like(x, shape);
   backend_for(x.device()).avg_pool2d(x, p, y);
   // A fixed window adds its elements and divides; an adaptive one reads each input about once.
   const double flops = p.adaptive ? static_cast<double>(x.numel() + y.numel())
                                   : static_cast<double>(y.numel()) * static_cast<double>(p.kernel_h * p.kernel_w + 1);
   count_flops("pool", flops);
   return record(op, y, {x}, [p, xs = x.shape(), flops](const Tensor& g) {
-    Tensor gx = kernels::empty_like(g, xs);
+    Tensor gx = dispatch::empty_like(g, xs);
     backend_for(g.device()).avg_pool2d_backward(g, p, gx);
     count_flops("pool", flops);
     return std::vector<Tensor>{gx};
@@ -150,12 +150,12 @@ Tensor conv1d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias_in
 
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding) {
   auto [p, shape] = pool_geometry("max_pool2d", x, kernel, stride, padding);
-  Tensor y = kernels::empty_like(x, shape);
+  Tensor y = dispatch::empty_like(x, shape);
   Tensor indices = empty(shape, {.dtype = DType::I64, .device = x.device()});
   backend_for(x.device()).max_pool2d(x, p, y, indices);
   count_flops("pool", static_cast<double>(y.numel()) * static_cast<double>(p.kernel_h * p.kernel_w));
   return record("max_pool2d", y, {x}, [indices, xs = x.shape()](const Tensor& g) {
-    Tensor gx = kernels::empty_like(g, xs);
+    Tensor gx = dispatch::empty_like(g, xs);
     backend_for(g.device()).max_pool2d_backward(g, indices, gx);
     count_flops("pool", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
@@ -219,7 +219,7 @@ Tensor windows(const Tensor& xp, Size2 kernel, Size2 stride, Size2 dilation, int
 
 void check_pool_options(const char* op, const Tensor& x, Size2 kernel, Size2 stride, Size2 padding, Size2 dilation) {
   check_rank(op, "input", x, 4, "[N,C,H,W]");
-  kernels::check_floating(op, x);
+  dispatch::check_floating(op, x);
   check_at_least(op, "kernel", Sizes(kernel.begin(), kernel.end()), 1);
   check_at_least(op, "stride", Sizes(stride.begin(), stride.end()), 1);
   check_at_least(op, "padding", Sizes(padding.begin(), padding.end()), 0);
@@ -273,7 +273,7 @@ Tensor avg_pool2d(const Tensor& x, Size2 kernel, const AvgPool2dOptions& o) {
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size) {
   const char* op = "adaptive_avg_pool2d";
   check_rank(op, "input", x, 4, "[N,C,H,W]");
-  kernels::check_floating(op, x);
+  dispatch::check_floating(op, x);
   check_at_least(op, "output size", {output_size[0], output_size[1]}, 1);
   Backend::Pool2dParams p;
   p.adaptive = true;

@@ -2,7 +2,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/flops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
@@ -15,14 +15,14 @@ Tensor scalar_like(const Tensor& x, double v) { return scalar(v, {.dtype = x.dty
 
 Tensor compare(BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
-  return kernels::binary(op, name, a, b);
+  return dispatch::binary(op, name, a, b);
 }
 
 // Integer division by zero is an error (PyTorch raises ZeroDivisionError), checked on the host
 // before any kernel runs, whatever the device: the kernels' x / 0 = 0 is only a guard.
 void check_integer_divisor(const Tensor& b) {
   if (is_floating(b.dtype()) || b.numel() == 0) return;
-  const Tensor host = kernels::contiguous(b.device().is_cpu() ? b : to(detach(b), Device::cpu()), b.dtype());
+  const Tensor host = dispatch::contiguous(b.device().is_cpu() ? b : to(detach(b), Device::cpu()), b.dtype());
   dispatch_all(b.dtype(), [&]<typename T>() {
     if constexpr (std::is_integral_v<T>) {
       const T* p = host.data<T>();
@@ -36,7 +36,7 @@ void check_integer_divisor(const Tensor& b) {
 
 Tensor add(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
-  Tensor out = kernels::binary(BinaryOp::Add, "add", a, b);
+  Tensor out = dispatch::binary(BinaryOp::Add, "add", a, b);
   return record("add", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, sa), sum_to(g, sb)};
   });
@@ -44,7 +44,7 @@ Tensor add(const Tensor& a_in, const Tensor& b_in) {
 
 Tensor sub(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
-  Tensor out = kernels::binary(BinaryOp::Sub, "sub", a, b);
+  Tensor out = dispatch::binary(BinaryOp::Sub, "sub", a, b);
   return record("sub", out, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& g) {
     return std::vector<Tensor>{sum_to(g, sa), sum_to(neg(g), sb)};
   });
@@ -52,7 +52,7 @@ Tensor sub(const Tensor& a_in, const Tensor& b_in) {
 
 Tensor mul(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
-  Tensor out = kernels::binary(BinaryOp::Mul, "mul", a, b);
+  Tensor out = dispatch::binary(BinaryOp::Mul, "mul", a, b);
   return record("mul", out, {a, b}, [a = Saved(a, "mul"), b = Saved(b, "mul")](const Tensor& g) {
     Tensor av = a.get(), bv = b.get();
     return std::vector<Tensor>{sum_to(g * bv, av.shape()), sum_to(g * av, bv.shape())};
@@ -62,7 +62,7 @@ Tensor mul(const Tensor& a_in, const Tensor& b_in) {
 Tensor div(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = promote(a_in, b_in);
   check_integer_divisor(b);
-  Tensor out = kernels::binary(BinaryOp::Div, "div", a, b);
+  Tensor out = dispatch::binary(BinaryOp::Div, "div", a, b);
   return record("div", out, {a, b}, [a = Saved(a, "div"), b = Saved(b, "div")](const Tensor& g) {
     Tensor av = a.get(), bv = b.get();
     Tensor ga = g / bv;
@@ -73,7 +73,7 @@ Tensor div(const Tensor& a_in, const Tensor& b_in) {
 Tensor neg(const Tensor& x) { return affine(x, -1.0, 0.0); }
 
 Tensor affine(const Tensor& x, double alpha, double beta) {
-  Tensor out = kernels::unary(UnaryOp::Affine, "affine", x, alpha, beta);
+  Tensor out = dispatch::unary(UnaryOp::Affine, "affine", x, alpha, beta);
   return record("affine", out, {x}, [alpha](const Tensor& g) { return std::vector<Tensor>{affine(g, alpha, 0.0)}; });
 }
 
@@ -111,8 +111,8 @@ const Tensor& inplace_binary(BinaryOp op, const char* name, const Tensor& self, 
   check_inplace(name, self);
   // As PyTorch: a floating operand of another dtype is converted to self's (self's dtype stays).
   const bool convert = is_floating(self.dtype()) && is_floating(other.dtype()) && self.device() == other.device();
-  const Tensor operand = convert ? kernels::contiguous(other, self.dtype()) : other;
-  kernels::check_same(name, self, operand);
+  const Tensor operand = convert ? dispatch::contiguous(other, self.dtype()) : other;
+  dispatch::check_same(name, self, operand);
   backend_for(self.device()).binary(op, self, broadcast_view(operand, self.shape(), name), self);
   count_flops("elementwise", binary_flops(op) * static_cast<double>(self.numel()));
   self.bump_version();

@@ -5,7 +5,7 @@
 
 #include "autograd/flops.h"
 #include "autograd/grad_mode.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 
 namespace ember {
@@ -16,14 +16,14 @@ constexpr const char* kOp = "fft_conv";
 void check_operands(const Tensor& u, const Tensor& k, const Tensor& D) {
   check(u.dim() == 3, kOp, ": input ", u.shape(), " must be [B, C, L]");
   check(k.dim() == 2, kOp, ": filter ", k.shape(), " must be [C, K]");
-  kernels::check_floating(kOp, u);
-  kernels::check_same(kOp, u, k);
+  dispatch::check_floating(kOp, u);
+  dispatch::check_same(kOp, u, k);
   check(k.size(0) == u.size(1), kOp, ": input ", u.shape(), " has ", u.size(1), " channels, filter ", k.shape(),
         " has ", k.size(0));
   check(k.size(1) >= 1 && k.size(1) <= u.size(2), kOp, ": filter ", k.shape(), " must have 1 to L = ", u.size(2),
         " taps (input ", u.shape(), ")");
   if (!D.defined()) return;
-  kernels::check_same(kOp, u, D);
+  dispatch::check_same(kOp, u, D);
   check(D.shape() == Shape{u.size(1)}, kOp, ": skip term D ", D.shape(), " must be [", u.size(1),
         "], one per channel of input ", u.shape());
 }
@@ -68,7 +68,7 @@ struct FftFlops {
 
 Tensor fft_conv(const Tensor& u, const Tensor& k, const Tensor& D) {
   check_operands(u, k, D);
-  Tensor y = kernels::empty_like(u, u.shape());
+  Tensor y = dispatch::empty_like(u, u.shape());
   const bool need_u = u.requires_grad(), need_k = k.requires_grad(), need_d = D.defined() && D.requires_grad();
   // The transforms of u and k the backend kept (if any), reused by the backward, and only when
   // one will run: gradients recorded, not under no_grad.
@@ -82,9 +82,9 @@ Tensor fft_conv(const Tensor& u, const Tensor& k, const Tensor& D) {
                 [su = Saved(need_k || need_d ? u : Tensor(), kOp), sk = Saved(k, kOp),
                  sd = Saved(need_u ? D : Tensor(), kOp), spectra, need_u, need_k, need_d, flops](const Tensor& g) {
                   const Tensor uv = su.get(), kv = sk.get(), dv = sd.get();
-                  Tensor gu = need_u ? kernels::empty_like(g, g.shape()) : Tensor();
-                  Tensor gk = need_k ? kernels::empty_like(g, kv.shape()) : Tensor();
-                  Tensor gd = need_d ? kernels::empty_like(g, {kv.size(0)}) : Tensor();
+                  Tensor gu = need_u ? dispatch::empty_like(g, g.shape()) : Tensor();
+                  Tensor gk = need_k ? dispatch::empty_like(g, kv.shape()) : Tensor();
+                  Tensor gd = need_d ? dispatch::empty_like(g, {kv.size(0)}) : Tensor();
                   backend_for(g.device()).fft_conv_backward(g, uv, kv, dv, gu, gk, gd, spectra.get());
                   count_flops(kOp, flops.backward(need_u, need_k, need_d, dv.defined(), *spectra));
                   return std::vector<Tensor>{gu, gk, gd};

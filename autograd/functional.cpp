@@ -3,7 +3,7 @@
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/flops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
 #include "tensor/creation.h"
@@ -20,16 +20,16 @@ Tensor as_rows(const Tensor& t, int64_t cols) {
 
 // (Log-)softmax over the last dim, recorded with its fused backward.
 Tensor softmax_last(const Tensor& x, bool log, const char* name) {
-  kernels::check_floating(name, x);
+  dispatch::check_floating(name, x);
   const int64_t cols = x.dim() == 0 ? 1 : x.shape().back();
-  Tensor y = kernels::empty_like(x);
-  backend_for(x.device()).softmax(as_rows(kernels::contiguous(x, x.dtype()), cols), as_rows(y, cols), log);
+  Tensor y = dispatch::empty_like(x);
+  backend_for(x.device()).softmax(as_rows(dispatch::contiguous(x, x.dtype()), cols), as_rows(y, cols), log);
   count_flops("softmax", 5.0 * static_cast<double>(y.numel()));
   return record(name, y, {x}, [saved = Saved(y, name), log, cols](const Tensor& g) {
     Tensor yv = saved.get();
-    Tensor gx = kernels::empty_like(yv);
+    Tensor gx = dispatch::empty_like(yv);
     backend_for(yv.device())
-        .softmax_backward(as_rows(yv, cols), as_rows(kernels::contiguous(g, yv.dtype()), cols), as_rows(gx, cols), log);
+        .softmax_backward(as_rows(yv, cols), as_rows(dispatch::contiguous(g, yv.dtype()), cols), as_rows(gx, cols), log);
     count_flops("softmax", 4.0 * static_cast<double>(gx.numel()));
     return std::vector<Tensor>{gx};
   });
@@ -46,12 +46,12 @@ Tensor softmax_along(const Tensor& x_in, int64_t dim, bool log, const char* name
 // A [C] view of a contiguous copy of an optional parameter of normalized_shape.
 Tensor flat_param(const Tensor& p, int64_t cols) {
   if (!p.defined()) return p;
-  Tensor c = kernels::contiguous(p, p.dtype());
+  Tensor c = dispatch::contiguous(p, p.dtype());
   return as_strided(c, {cols}, {1}, c.offset());
 }
 
 void check_layer_norm_args(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias) {
-  kernels::check_floating("layer_norm", x);
+  dispatch::check_floating("layer_norm", x);
   const size_t k = normalized_shape.size(), rank = x.shape().size();
   check(k >= 1 && k <= rank && Shape(x.shape().end() - static_cast<int64_t>(k), x.shape().end()) == normalized_shape,
         "layer_norm: normalized_shape ", normalized_shape, " does not match the trailing dims of input ", x.shape());
@@ -60,7 +60,7 @@ void check_layer_norm_args(const Tensor& x, const Shape& normalized_shape, const
     const char* what = p == &weight ? "weight" : "bias";
     check(p->shape() == normalized_shape, "layer_norm: ", what, " of shape ", p->shape(), " differs from normalized_shape ",
           normalized_shape, " (input ", x.shape(), ")");
-    kernels::check_same("layer_norm", x, *p);
+    dispatch::check_same("layer_norm", x, *p);
   }
 }
 
@@ -75,9 +75,9 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   check_layer_norm_args(x, normalized_shape, weight, bias);
   const int64_t cols = numel_of(normalized_shape);
   const int64_t rows = cols == 0 ? 0 : x.numel() / cols;
-  Tensor xc = kernels::contiguous(x, x.dtype());
-  Tensor y = kernels::empty_like(x);
-  Tensor mean = kernels::empty_like(x, {rows}), rstd = kernels::empty_like(x, {rows});
+  Tensor xc = dispatch::contiguous(x, x.dtype());
+  Tensor y = dispatch::empty_like(x);
+  Tensor mean = dispatch::empty_like(x, {rows}), rstd = dispatch::empty_like(x, {rows});
   backend_for(x.device())
       .layer_norm(as_rows(xc, cols), flat_param(weight, cols), flat_param(bias, cols), eps, as_rows(y, cols), mean, rstd);
   const auto elements = static_cast<double>(y.numel());
@@ -87,11 +87,11 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
                 [xs = Saved(xc, "layer_norm"), ws = Saved(weight, "layer_norm"), mean, rstd, cols, normalized_shape,
                  need_w, need_b](const Tensor& g) {
     Tensor xv = xs.get();
-    Tensor gx = kernels::empty_like(xv);
-    Tensor gw = need_w ? kernels::empty_like(xv, normalized_shape) : Tensor();
-    Tensor gb = need_b ? kernels::empty_like(xv, normalized_shape) : Tensor();
+    Tensor gx = dispatch::empty_like(xv);
+    Tensor gw = need_w ? dispatch::empty_like(xv, normalized_shape) : Tensor();
+    Tensor gb = need_b ? dispatch::empty_like(xv, normalized_shape) : Tensor();
     backend_for(xv.device())
-        .layer_norm_backward(as_rows(kernels::contiguous(g, xv.dtype()), cols), as_rows(xv, cols),
+        .layer_norm_backward(as_rows(dispatch::contiguous(g, xv.dtype()), cols), as_rows(xv, cols),
                              flat_param(ws.get(), cols), mean, rstd, as_rows(gx, cols), flat_param(gw, cols),
                              flat_param(gb, cols));
     count_flops("norm", static_cast<double>(gx.numel()) * (8 + (need_w ? 2 : 0) + (need_b ? 1 : 0)));
@@ -101,7 +101,7 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
 
 Tensor dropout(const Tensor& x, double p, bool training) {
   check(p >= 0 && p <= 1, "dropout: probability ", p, " is outside [0, 1] (input ", x.shape(), ")");
-  kernels::check_floating("dropout", x);
+  dispatch::check_floating("dropout", x);
   if (!training || p == 0) return x;
   if (p == 1) return x * 0.0;
   const GeneratorState stream = next_stream();

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "autograd/flops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
 #include "tensor/creation.h"
@@ -73,13 +73,13 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
   shape[static_cast<size_t>(d)] = 0;
   std::vector<int64_t> sizes;
   for (size_t i = 0; i < xs.size(); ++i) {
-    kernels::check_same("cat", first, xs[i]);
+    dispatch::check_same("cat", first, xs[i]);
     check(same_except(xs[i].shape(), first.shape(), d), "cat: tensor ", i, " has shape ", xs[i].shape(), ", expected ",
           shape_except(first.shape(), d), " (the shape of tensor 0, ", first.shape(), ", except in dim ", d, ")");
     sizes.push_back(xs[i].size(d));
     shape[static_cast<size_t>(d)] += sizes.back();
   }
-  Tensor out = kernels::empty_like(first, shape);
+  Tensor out = dispatch::empty_like(first, shape);
   int64_t start = 0;
   for (const Tensor& x : xs) {
     backend_for(out.device()).copy(x, as_strided(out, x.shape(), out.strides(), out.offset() + start * out.stride(d)));
@@ -140,11 +140,11 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   check(index.dim() == 1, "index_select: index must be 1-D, got shape ", index.shape(), " for x ", x.shape());
   Shape shape = x.shape();
   shape[static_cast<size_t>(d)] = index.numel();
-  Tensor out = kernels::empty_like(x, shape);
+  Tensor out = dispatch::empty_like(x, shape);
   backend_for(x.device()).index_select(x, d, index, out);
   return record("index_select", out, {x}, [shape = x.shape(), d, saved = Saved(index, "index_select")](const Tensor& g) {
     Tensor gx = zeros_for(g, shape);
-    backend_for(g.device()).index_add(gx, d, saved.get(), g);
+    backend_for(g.device()).index_add(g, d, saved.get(), gx);
     count_flops("elementwise", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
   });
@@ -154,11 +154,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const int d = dim_of(x, dim, "gather");
   check_index("gather", x, index);
   check_index_fits("gather", x, d, index);
-  Tensor out = kernels::empty_like(x, index.shape());
+  Tensor out = dispatch::empty_like(x, index.shape());
   backend_for(x.device()).gather(x, d, index, out);
   return record("gather", out, {x}, [shape = x.shape(), d, saved = Saved(index, "gather")](const Tensor& g) {
     Tensor gx = zeros_for(g, shape);
-    backend_for(g.device()).scatter_add(gx, d, saved.get(), g);
+    backend_for(g.device()).scatter_add(g, d, saved.get(), gx);
     count_flops("elementwise", static_cast<double>(g.numel()));
     return std::vector<Tensor>{gx};
   });
@@ -166,15 +166,15 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src) {
   const int d = dim_of(x, dim, "scatter_add");
-  kernels::check_same("scatter_add", x, src);
+  dispatch::check_same("scatter_add", x, src);
   check_index("scatter_add", x, index);
   check(index.shape() == src.shape(), "scatter_add: index shape ", index.shape(), " differs from src shape ",
         src.shape());
   check_index_fits("scatter_add", x, d, index);
-  Tensor out = kernels::empty_like(x);
+  Tensor out = dispatch::empty_like(x);
   Backend& backend = backend_for(x.device());
   backend.copy(x, out);
-  backend.scatter_add(out, d, index, src);
+  backend.scatter_add(src, d, index, out);
   count_flops("elementwise", static_cast<double>(src.numel()));
   return record("scatter_add", out, {x, src}, [d, saved = Saved(index, "scatter_add")](const Tensor& g) {
     return std::vector<Tensor>{g, gather(g, d, saved.get())};
@@ -195,7 +195,7 @@ Tensor one_hot(const Tensor& index, int64_t num_classes, DType dtype) {
   strides.push_back(1);
   Tensor ones_column = broadcast_view(scalar(1.0, options), column, "one_hot");
   Tensor index_column = as_strided(index, column, strides, index.offset());
-  with_context([&] { backend_for(index.device()).scatter_add(out, static_cast<int>(index.dim()), index_column, ones_column); },
+  with_context([&] { backend_for(index.device()).scatter_add(ones_column, static_cast<int>(index.dim()), index_column, out); },
                "one_hot: index ", index.shape(), " with ", num_classes, " classes");
   return out;
 }

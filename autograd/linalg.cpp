@@ -7,7 +7,7 @@
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/flops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
@@ -29,7 +29,7 @@ Shape batch_of(const Tensor& x) { return Shape(x.shape().begin(), x.shape().end(
 Tensor gemm_operand(const Tensor& x) {
   const int64_t rows = x.size(-2), cols = x.size(-1), sr = x.stride(-2), sc = x.stride(-1);
   const bool readable = (sc == 1 && sr >= cols) || (sr == 1 && sc >= rows);
-  return readable ? x : kernels::contiguous(x, x.dtype());
+  return readable ? x : dispatch::contiguous(x, x.dtype());
 }
 
 // out = a @ b through the backend, with a [..., M, K] and b [..., K, N] broadcast to `batch`.
@@ -37,7 +37,7 @@ Tensor gemm_operand(const Tensor& x) {
 // three strides allow it, and the calls loop over the rest ([2,1,3,4] x [5,4,6]: 2 calls of 5).
 Tensor product(const Tensor& a, const Tensor& b, const Shape& batch) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-  Tensor out = kernels::empty_like(a, with_matrix(batch, m, n));
+  Tensor out = dispatch::empty_like(a, with_matrix(batch, m, n));
   // 2 m n k per product, every batch entry (broadcast ones included) computed.
   count_flops("matmul", 2.0 * static_cast<double>(out.numel()) * static_cast<double>(k));
   if (out.numel() == 0) return out;
@@ -121,8 +121,8 @@ bool rows_merge(const Tensor& a) {
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   const auto [a, b] = autocast::lower(a_in, b_in);
-  kernels::check_same("matmul", a, b);
-  kernels::check_floating("matmul", a);
+  dispatch::check_same("matmul", a, b);
+  dispatch::check_floating("matmul", a);
   check(a.dim() > 0 && b.dim() > 0, "matmul: ", a.shape(), " x ", b.shape(),
         ": 0-d operands have no matrix product (use mul)");
   const int64_t ka = a.size(-1), kb = b.size(b.dim() == 1 ? 0 : -2);

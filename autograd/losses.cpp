@@ -7,7 +7,7 @@
 #include "autograd/flops.h"
 #include "autograd/functional.h"
 #include "autograd/index_ops.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
@@ -26,7 +26,7 @@ struct ClassRows {
 };
 
 ClassRows class_rows(const char* op, const Tensor& scores, const Tensor& target) {
-  kernels::check_floating(op, scores);
+  dispatch::check_floating(op, scores);
   check(scores.dim() >= 1, op, ": expected scores of shape [N, C, ...] or [C], got a scalar");
   check(target.dtype() == DType::I64, op, ": target must hold i64 class indices, got ", target.dtype(), " ",
         target.shape());
@@ -85,7 +85,7 @@ void check_class_weight(const char* op, const Tensor& weight, const ClassRows& r
         " must be [C] for C = ", rows.classes, " classes");
   check(weight.device() == rows.scores.device(), op, ": weight on ", weight.device(), ", scores on ",
         rows.scores.device());
-  kernels::check_floating(op, weight);
+  dispatch::check_floating(op, weight);
 }
 
 // The class weight of each row's target, 0 for ignored rows: [M].
@@ -139,7 +139,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   // bf16 logits stay bf16 (autocast's f32 policy for losses is kept inside the kernel, which
   // computes in f32): no f32 copy of a [tokens, vocab] matrix. Loss and logsumexp are f32.
   ClassRows rows = class_rows("cross_entropy", logits, target);
-  Tensor x = kernels::contiguous(rows.scores, rows.scores.dtype());
+  Tensor x = dispatch::contiguous(rows.scores, rows.scores.dtype());
   const TensorOptions loss_options{.dtype = compute_dtype(x.dtype()), .device = x.device()};
   Tensor losses = empty({x.size(0)}, loss_options), lse = empty({x.size(0)}, loss_options);
   backend_for(x.device()).cross_entropy(x, rows.target, ignore_index, label_smoothing, losses, lse);
@@ -147,7 +147,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   losses = record("cross_entropy", losses, {rows.scores},
                   [xs = Saved(x, "cross_entropy"), ts = Saved(rows.target, "cross_entropy"), lse, ignore_index, label_smoothing](const Tensor& g) {
     Tensor xv = xs.get();
-    Tensor gx = kernels::empty_like(xv);
+    Tensor gx = dispatch::empty_like(xv);
     backend_for(xv.device()).cross_entropy_backward(xv, ts.get(), lse, g, ignore_index, label_smoothing, gx);
     count_flops("cross_entropy", 4.0 * static_cast<double>(gx.numel()));
     return std::vector<Tensor>{gx};
@@ -180,7 +180,7 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
 Tensor mse_loss(const Tensor& pred_in, const Tensor& target_in, Reduction reduction) {
   const auto [pred, target] = autocast::widen(pred_in, target_in);
   check_same_shape("mse_loss", pred, target);
-  kernels::check_floating("mse_loss", pred);
+  dispatch::check_floating("mse_loss", pred);
   Tensor d = pred - target;
   return reduce_loss(d * d, reduction);
 }
@@ -189,12 +189,12 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits_in, const Tensor& t
                                         const Tensor& pos_weight) {
   const auto [logits, target] = autocast::widen(logits_in, target_in);
   check_same_shape("binary_cross_entropy_with_logits", logits, target);
-  kernels::check_floating("binary_cross_entropy_with_logits", logits);
+  dispatch::check_floating("binary_cross_entropy_with_logits", logits);
   // softplus(x) = max(x, 0) + log1p(exp(-|x|)), the stable form.
   if (!pos_weight.defined()) return reduce_loss(softplus(logits) - logits * target, reduction);
   // -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] = p y softplus(-x) + (1 - y) softplus(x),
   // with p broadcast against the logits (a [C] pos_weight weighs the classes of the last dim).
-  kernels::check_floating("binary_cross_entropy_with_logits", pos_weight);
+  dispatch::check_floating("binary_cross_entropy_with_logits", pos_weight);
   check(broadcast_shapes(pos_weight.shape(), logits.shape(), "binary_cross_entropy_with_logits") == logits.shape(),
         "binary_cross_entropy_with_logits: pos_weight of shape ", pos_weight.shape(),
         " does not broadcast to the logits' shape ", logits.shape());

@@ -5,7 +5,7 @@
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/grad_mode.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/reduce.h"
 #include "autograd/shape_ops.h"
 #include "autograd/unary.h"
@@ -22,7 +22,7 @@ Shape channel_shape(const Tensor& x) {
 
 void check_per_channel(const char* op, const char* what, const Tensor& x, const Tensor& t) {
   if (!t.defined()) return;
-  kernels::check_same(op, x, t);
+  dispatch::check_same(op, x, t);
   check(t.shape() == Shape{x.size(1)}, op, ": ", what, " ", t.shape(), " must be [", x.size(1), "], one per channel of input ",
         x.shape());
 }
@@ -45,7 +45,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& running_mean, const Tensor& 
   const auto [x, weight, bias] = autocast::widen(x_in, weight_in, bias_in);
   const char* op = "batch_norm";
   check(x.dim() >= 2, op, ": input ", x.shape(), " must be [N,C,...]");
-  kernels::check_floating(op, x);
+  dispatch::check_floating(op, x);
   check(running_mean.defined() == running_var.defined(), op,
         ": give both running_mean and running_var, or neither");
   check_per_channel(op, "running_mean", x, running_mean);
@@ -81,7 +81,7 @@ Tensor group_norm(const Tensor& x_in, int64_t num_groups, const Tensor& weight_i
   const auto [x, weight, bias] = autocast::widen(x_in, weight_in, bias_in);
   const char* op = "group_norm";
   check(x.dim() >= 2, op, ": input ", x.shape(), " must be [N,C,...]");
-  kernels::check_floating(op, x);
+  dispatch::check_floating(op, x);
   check(num_groups >= 1, op, ": groups must be positive, got ", num_groups);
   check(x.size(1) % num_groups == 0, op, ": input ", x.shape(), " has ", x.size(1),
         " channels, not divisible into ", num_groups, " groups");

@@ -3,39 +3,6 @@
 #include "autograd/flops.h"
 
 namespace ember {
-namespace {
-thread_local bool g_grad_enabled = true;
-}
-
-bool grad_enabled() { return g_grad_enabled; }
-void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
-
-Node::~Node() {
-  std::vector<std::shared_ptr<Node>> pending;
-  for (Edge& e : edges)
-    if (e.node) pending.push_back(std::move(e.node));
-  while (!pending.empty()) {
-    std::shared_ptr<Node> n = std::move(pending.back());
-    pending.pop_back();
-    if (n.use_count() == 1)
-      for (Edge& e : n->edges)
-        if (e.node) pending.push_back(std::move(e.node));
-  }
-}
-
-Saved::Saved(const Tensor& t, const char* op) : op_(op) {
-  if (t.defined()) {
-    tensor_ = detach(t);
-    version_ = t.version();
-  }
-}
-
-Tensor Saved::get() const {
-  if (tensor_.defined() && tensor_.version() != version_)
-    fail(op_, ": a tensor of shape ", tensor_.shape(), " saved for backward was modified in place (version ",
-         tensor_.version(), ", saved at ", version_, "); clone it before changing it");
-  return tensor_;
-}
 
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   for (const Tensor& t : inputs)

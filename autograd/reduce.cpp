@@ -5,7 +5,7 @@
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
 #include "autograd/grad_mode.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/shape_ops.h"
 #include "autograd/unary.h"
@@ -57,7 +57,7 @@ void check_not_empty(const Reduction& r, const Tensor& x, const char* op) {
 Tensor extremum(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Reduction r = plan(x, dims, keepdim, name);
   check_not_empty(r, x, name);
-  Tensor out = kernels::reduce(op, x, r.dims);
+  Tensor out = dispatch::reduce(op, x, r.dims);
   return record(name, shaped(out, r), {x}, [x = Saved(x, name), out = Saved(out, name), r](const Tensor& g) {
     Tensor xv = x.get();
     Tensor at_extremum = to(eq(xv, out.get()), xv.dtype());
@@ -70,16 +70,16 @@ Tensor arg_extremum(ReduceOp op, const char* name, const Tensor& x, int64_t dim,
   Reduction r = plan(x, {dim}, keepdim, name);
   check_not_empty(r, x, name);
   if (r.dims.empty()) return zeros({}, {.dtype = DType::I64, .device = x.device()});  // x is 0-d
-  return shaped(kernels::reduce(op, x, r.dims), r);
+  return shaped(dispatch::reduce(op, x, r.dims), r);
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& x_in, const std::vector<int64_t>& dims, bool keepdim) {
   const auto [x] = autocast::widen(x_in);
-  kernels::check_floating("sum", x);
+  dispatch::check_floating("sum", x);
   Reduction r = plan(x, dims, keepdim, "sum");
-  Tensor out = kernels::reduce(ReduceOp::Sum, x, r.dims);
+  Tensor out = dispatch::reduce(ReduceOp::Sum, x, r.dims);
   return record("sum", shaped(out, r), {x}, [xs = x.shape(), kept = r.kept](const Tensor& g) {
     return std::vector<Tensor>{expand(reshape(g, kept), xs)};
   });
@@ -115,7 +115,7 @@ Tensor argmin(const Tensor& x, int64_t dim, bool keepdim) { return arg_extremum(
 // rounding error of the mean. With n <= correction the divisor is clamped at 0, giving NaN (or
 // inf), as in PyTorch.
 Tensor var(const Tensor& x, const std::vector<int64_t>& dims, Correction correction, bool keepdim) {
-  kernels::check_floating("var", x);
+  dispatch::check_floating("var", x);
   Reduction r = plan(x, dims, keepdim, "var");
   check(correction.value >= 0, "var: correction ", correction.value, " must be >= 0 (x of shape ", x.shape(), ")");
   Tensor shift = detach(x);
@@ -152,7 +152,7 @@ Tensor stddev(const Tensor& x, const std::vector<int64_t>& dims, bool unbiased, 
 }
 
 Tensor logsumexp(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
-  kernels::check_floating("logsumexp", x);
+  dispatch::check_floating("logsumexp", x);
   Reduction r = plan(x, dims, keepdim, "logsumexp");
   // Subtracting the (constant) max keeps exp() from overflowing. Where the max is infinite
   // or NaN, or there is nothing to reduce, the shift is 0 instead, which still gives +-inf

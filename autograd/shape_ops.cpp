@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "autograd/elementwise.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "tensor/creation.h"
@@ -209,7 +209,7 @@ Tensor contiguous(const Tensor& x) {
 }
 
 Tensor clone(const Tensor& x) {
-  Tensor out = kernels::empty_like(x);
+  Tensor out = dispatch::empty_like(x);
   backend_for(x.device()).copy(x, out);
   return record("clone", out, {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
 }
@@ -224,7 +224,7 @@ Tensor to(const Tensor& x, DType dtype) {
 
 Tensor to(const Tensor& x, Device device) {
   if (x.device() == device) return x;
-  Tensor src = kernels::contiguous(x, x.dtype());
+  Tensor src = dispatch::contiguous(x, x.dtype());
   Tensor out = empty(x.shape(), {.dtype = x.dtype(), .device = device});
   copy_bytes(out.data_ptr(), device, src.data_ptr(), src.device(), static_cast<size_t>(x.numel()) * dtype_size(x.dtype()));
   return record("to(device)", out, {x}, [from = x.device()](const Tensor& g) { return std::vector<Tensor>{to(g, from)}; });

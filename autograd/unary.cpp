@@ -6,7 +6,7 @@
 
 #include "autograd/autocast.h"
 #include "autograd/elementwise.h"
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 #include "autograd/record.h"
 #include "autograd/reduce.h"
 #include "tensor/creation.h"
@@ -17,7 +17,7 @@ namespace {
 Tensor scalar_like(const Tensor& x, double v) { return scalar(v, {.dtype = x.dtype(), .device = x.device()}); }
 
 // sign(x) has a zero gradient, so the backward formulas below call the kernel directly.
-Tensor signum(const Tensor& x) { return kernels::unary(UnaryOp::Sign, "sign", x); }
+Tensor signum(const Tensor& x) { return dispatch::unary(UnaryOp::Sign, "sign", x); }
 
 // g where the mask is true, 0 elsewhere (one pass, no float copy of the mask).
 Tensor keep_where(const Tensor& mask, const Tensor& g) { return where(mask, g, scalar_like(g, 0)); }
@@ -29,7 +29,7 @@ using UnaryGrad = std::function<Tensor(const Tensor& g, const Tensor& saved)>;
 
 Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, Keep keep, UnaryGrad grad, double alpha = 0,
                 double beta = 0) {
-  Tensor out = kernels::unary(op, name, x, alpha, beta);
+  Tensor out = dispatch::unary(op, name, x, alpha, beta);
   return record(name, out, {x},
                 [saved = Saved(keep == Keep::Input ? x : out, name), grad = std::move(grad)](const Tensor& g) {
                   return std::vector<Tensor>{grad(g, saved.get())};
@@ -40,10 +40,10 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, Keep keep, UnaryG
 Tensor where_forward(const char* op, const Tensor& cond, const Tensor& a, const Tensor& b) {
   check(cond.dtype() == DType::Bool, op, ": the condition must be bool, got ", cond.dtype(), " of shape ",
         cond.shape());
-  kernels::check_same(op, a, b);
+  dispatch::check_same(op, a, b);
   check(cond.device() == a.device(), op, ": the condition is on ", cond.device(), " and the values on ", a.device());
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), op), b.shape(), op);
-  Tensor out = kernels::empty_like(a, shape);
+  Tensor out = dispatch::empty_like(a, shape);
   backend_for(a.device())
       .where(broadcast_view(cond, shape, op), broadcast_view(a, shape, op), broadcast_view(b, shape, op), out);
   return out;
@@ -59,7 +59,7 @@ Tensor input_grad(bool needed, const Shape& shape, const std::function<Tensor()>
 // 0.5 + 0.5 sign(a - b) for maximum (the sign flips for minimum).
 Tensor extremum(BinaryOp op, const char* name, const Tensor& a_in, const Tensor& b_in, double direction) {
   const auto [a, b] = promote(a_in, b_in);
-  Tensor out = kernels::binary(op, name, a, b);
+  Tensor out = dispatch::binary(op, name, a, b);
   return record(name, out, {a, b},
                 [a = Saved(a, name), b = Saved(b, name), need_a = a.requires_grad(), need_b = b.requires_grad(),
                  direction](const Tensor& g) {
@@ -121,7 +121,7 @@ Tensor pow(const Tensor& x, double exponent) {
 
 Tensor pow(const Tensor& base_in, const Tensor& exponent_in) {
   const auto [base, exponent] = promote(base_in, exponent_in);
-  Tensor out = kernels::binary(BinaryOp::Pow, "pow", base, exponent);
+  Tensor out = dispatch::binary(BinaryOp::Pow, "pow", base, exponent);
   // As PyTorch: d/da is 0 where b == 0 (not 0 * a^-1), d/db is 0 where a == 0 (not y log 0).
   return record(
       "pow", out, {base, exponent},
@@ -165,7 +165,7 @@ Tensor gelu(const Tensor& x, bool tanh_approximation) {
   const UnaryOp op = tanh_approximation ? UnaryOp::GeluTanh : UnaryOp::GeluErf;
   const UnaryOp derivative = tanh_approximation ? UnaryOp::GeluTanhGrad : UnaryOp::GeluErfGrad;
   return unary_op("gelu", op, x, Keep::Input, [derivative](const Tensor& g, const Tensor& v) {
-    return g * kernels::unary(derivative, "gelu", v);
+    return g * dispatch::unary(derivative, "gelu", v);
   });
 }
 

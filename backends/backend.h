@@ -1,7 +1,9 @@
 #pragma once
 // The backend interface: the small set of primitives every device implements.
 // Kernels know nothing about autograd. Conventions, unless a method says otherwise:
-// - `out` tensors are allocated by the caller, contiguous, with the documented shape;
+// - `out` tensors are allocated by the caller, contiguous, with the documented shape, and come
+//   after the tensors they are computed from (a tensor updated in place, as index_add's and
+//   scatter_add's, too; fill, uniform and the optimizer steps have no such inputs);
 // - inputs may have any strides (broadcast operands arrive as stride-0 views of out's shape);
 // - all floating operands of one call share one dtype; indices are i64.
 #include <cstdint>
@@ -100,11 +102,11 @@ class Backend {
   // Index ops along `dim`. index is i64; out-of-range indices throw, naming the op.
   // index_select: out = x.index_select(dim, index[K]).  index_add: out.index_select(dim, index) += src.
   virtual void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) = 0;
-  virtual void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) = 0;
+  virtual void index_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) = 0;
   // gather: out[i][j] = x[index[i][j]][j] (dim 0 shown); index has out's shape.
   // scatter_add: out[index[i][j]][j] += src[i][j]; out is updated in place (any strides).
   virtual void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) = 0;
-  virtual void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) = 0;
+  virtual void scatter_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) = 0;
 
   // Fused optimizer updates, in place, on contiguous tensors of one shape and floating dtype.
   // momentum_buffer is undefined when momentum == 0.

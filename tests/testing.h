@@ -2,6 +2,9 @@
 // Helpers shared by the test suites.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "autograd/ops.h"
 
 namespace ember::testing {
@@ -34,6 +37,22 @@ inline Tensor transposed_leaf(const Shape& shape) {
 // A positive f64 leaf (for log, sqrt, pow, division).
 inline Tensor positive_leaf(const Shape& shape) {
   return (rand(shape, {.dtype = DType::F64}) + 0.5).set_requires_grad();
+}
+
+// Expects f() to throw ember::Error whose message contains each of `parts` (the op or file, the
+// shapes, what is wrong): an input that is refused is refused with a message that says why.
+template <typename F>
+void expect_error(F&& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "expected ember::Error containing '" << parts.front() << "'";
+  } catch (const Error& e) {
+    for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+  }
+}
+template <typename F>
+void expect_error(F&& f, const std::string& text) {
+  expect_error(f, std::vector<std::string>{text});
 }
 
 }  // namespace ember::testing

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/host_checks.h"
 #include "backends/dense.h"
 #include "backends/cpu/vec_math.h"
 #include "tensor/random.h"
@@ -440,21 +441,6 @@ void backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& m
   });
 }
 
-// The layout the kernels read: [B,H,T,C] with unit stride along C.
-void check_rows(const char* op, const char* name, const Tensor& t) {
-  check(t.dim() == 4 && (t.stride(3) == 1 || t.size(3) <= 1), op, ": ", name, " ", t.shape(),
-        " must be [B,H,T,C] with unit stride along its last dim");
-}
-
-void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
-  check_rows(op, "q", q);
-  check_rows(op, "k", k);
-  check_rows(op, "v", v);
-  if (mask.defined())
-    check(mask.dtype() == DType::Bool && mask.dim() == 4, op, ": mask must be a bool [B,H,Tq,Tk] view, got ",
-          mask.dtype(), " ", mask.shape());
-}
-
 }  // namespace
 
 // The kernels here write (and read out) as contiguous [B,H,T,C]; the interface also allows
@@ -462,8 +448,8 @@ void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tens
 // transposed). Those go through a contiguous copy (backends/dense.h).
 void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                            const AttentionParams& p, const Tensor& out, const Tensor& lse) {
-  check_operands("attention", q, k, v, mask);
-  check_rows("attention", "out", out);
+  host_checks::check_attention_operands("attention", q, k, v, mask);
+  host_checks::check_attention_rows("attention", "out", out);
   const Tensor o = contiguous_scratch(out);
   dispatch_floating(q.dtype(), "attention", [&]<typename T>() { forward<T>(q, k, v, mask, p, o, lse); });
   if (!o.is_same(out)) copy(o, out);
@@ -472,9 +458,9 @@ void CpuBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, co
 void CpuBackend::attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                                     const Tensor& out, const Tensor& lse, const Tensor& gout, const AttentionParams& p,
                                     const Tensor& gq, const Tensor& gk, const Tensor& gv) {
-  check_operands("attention_backward", q, k, v, mask);
-  check_rows("attention_backward", "gout", gout);
-  for (const Tensor* g : {&gq, &gk, &gv}) check_rows("attention_backward", "gradient", *g);
+  host_checks::check_attention_operands("attention_backward", q, k, v, mask);
+  host_checks::check_attention_rows("attention_backward", "gout", gout);
+  for (const Tensor* g : {&gq, &gk, &gv}) host_checks::check_attention_rows("attention_backward", "gradient", *g);
   const Tensor o = dense(*this, out), dq = contiguous_scratch(gq), dk = contiguous_scratch(gk), dv = contiguous_scratch(gv);
   dispatch_floating(q.dtype(), "attention_backward",
                     [&]<typename T>() { backward<T>(q, k, v, mask, o, lse, gout, p, dq, dk, dv); });

@@ -26,9 +26,9 @@ class CpuBackend final : public Backend {
                               const Tensor& grad_loss, int64_t ignore_index, double smoothing,
                               const Tensor& glogits) override;
   void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) override;  // index.cpp
-  void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
+  void index_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) override;
   void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) override;
-  void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) override;
+  void scatter_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) override;
   void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdStep& h) override;  // optim.cpp
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const AdamStep& h) override;

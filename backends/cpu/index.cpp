@@ -5,6 +5,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/strided.h"
+#include "backends/host_checks.h"
 
 namespace ember {
 namespace {
@@ -12,8 +13,7 @@ namespace {
 // Checked before any element is written, so that a bad index leaves `out` untouched and no
 // exception has to leave an OpenMP region.
 void check_indices(const char* op, const Tensor& index, int dim, const Tensor& indexed) {
-  check(index.dtype() == DType::I64, op, ": index must be i64, got ", index.dtype(), " of shape ", index.shape());
-  const int64_t size = indexed.size(dim);
+  host_checks::check_index_dtype(op, index);
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   std::array<const Strides*, 1> st{&index.strides()};
   std::array<char*, 1> base{static_cast<char*>(index.data_ptr())};
@@ -31,17 +31,7 @@ void check_indices(const char* op, const Tensor& index, int dim, const Tensor& i
     }
   };
   cpu::for_each_run<1>(index.shape(), st, base, {cpu::esz<int64_t>}, bounds);
-  if (index.numel() == 0 || (lo >= 0 && hi < size)) return;
-  fail(op, ": index ", lo < 0 ? lo : hi, " is out of range for dim ", dim, " of size ", size, " in shape ",
-       indexed.shape());
-}
-
-// A 1-D index seen as a tensor of `shape` that varies along `dim` only.
-Tensor broadcast_index(const Tensor& index, int dim, const Shape& shape, const char* op) {
-  check(index.dim() == 1, op, ": index must be 1-D, got shape ", index.shape());
-  Strides strides(shape.size(), 0);
-  strides[static_cast<size_t>(dim)] = index.stride(0);
-  return as_strided(index, shape, std::move(strides), index.offset());
+  host_checks::check_index_range(op, lo, hi, dim, indexed);  // lo > hi when the index is empty
 }
 
 // out[p] = x[p with p[dim] = index[p]] for every position p of out (= index's shape). Every
@@ -108,13 +98,13 @@ void scatter_add_loop(const Tensor& out, int dim, const Tensor& index, const Ten
 
 void CpuBackend::index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   check_indices("index_select", index, dim, x);
-  Tensor wide = broadcast_index(index, dim, out.shape(), "index_select");
+  Tensor wide = host_checks::broadcast_index(index, dim, out.shape(), "index_select");
   dispatch_all(x.dtype(), [&]<typename T>() { gather_loop<T>(x, dim, wide, out); });
 }
 
-void CpuBackend::index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+void CpuBackend::index_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) {
   check_indices("index_add", index, dim, out);
-  Tensor wide = broadcast_index(index, dim, src.shape(), "index_add");
+  Tensor wide = host_checks::broadcast_index(index, dim, src.shape(), "index_add");
   dispatch_all(out.dtype(), [&]<typename T>() { scatter_add_loop<T>(out, dim, wide, src); });
 }
 
@@ -123,7 +113,7 @@ void CpuBackend::gather(const Tensor& x, int dim, const Tensor& index, const Ten
   dispatch_all(x.dtype(), [&]<typename T>() { gather_loop<T>(x, dim, index, out); });
 }
 
-void CpuBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+void CpuBackend::scatter_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) {
   check_indices("scatter_add", index, dim, out);
   dispatch_all(out.dtype(), [&]<typename T>() { scatter_add_loop<T>(out, dim, index, src); });
 }

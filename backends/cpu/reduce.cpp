@@ -20,6 +20,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/strided.h"
+#include "backends/host_checks.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -61,25 +62,8 @@ struct Layout {
 };
 
 Layout layout_of(const Tensor& x, const std::vector<int>& dims) {
-  Shape kept_shape, reduced_shape;
-  Strides kept_strides, reduced_strides;
-  std::vector<size_t> reduced_dims;
-  for (size_t d = 0; d < x.shape().size(); ++d) {
-    if (std::binary_search(dims.begin(), dims.end(), static_cast<int>(d))) {
-      reduced_dims.push_back(d);
-    } else {
-      kept_shape.push_back(x.shape()[d]);
-      kept_strides.push_back(x.strides()[d]);
-    }
-  }
-  // The order of the reduced elements is free: put the smallest stride innermost.
-  std::stable_sort(reduced_dims.begin(), reduced_dims.end(),
-                   [&](size_t a, size_t b) { return x.strides()[a] > x.strides()[b]; });
-  for (size_t d : reduced_dims) {
-    reduced_shape.push_back(x.shape()[d]);
-    reduced_strides.push_back(x.strides()[d]);
-  }
-  return {collapsed(kept_shape, kept_strides), collapsed(reduced_shape, reduced_strides)};
+  const auto s = host_checks::split_reduction(x, dims);
+  return {collapsed(s.kept_shape, s.kept_strides), collapsed(s.reduced_shape, s.reduced_strides)};
 }
 
 template <typename C>

@@ -29,6 +29,7 @@
 #include "backends/cuda/context.h"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/dense.h"
+#include "backends/host_checks.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -304,26 +305,6 @@ unsigned row_blocks(int64_t rows_per_head, int64_t heads, const char* op) {
 
 // ---- argument checks and dispatch ----
 
-void check_rows(const char* op, const char* name, const Tensor& t) {
-  check(t.dim() == 4 && (t.stride(3) == 1 || t.size(3) <= 1), op, ": ", name, " ", t.shape(),
-        " must be [B,H,T,C] with unit stride along its last dim");
-}
-
-void check_operands(const char* op, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask) {
-  check_rows(op, "q", q);
-  check_rows(op, "k", k);
-  check_rows(op, "v", v);
-  check(q.dtype() == k.dtype() && q.dtype() == v.dtype(), op, ": q, k, v dtypes differ: ", q.dtype(), ", ", k.dtype(),
-        ", ", v.dtype());
-  check(q.size(0) == k.size(0) && q.size(1) == k.size(1) && k.size(0) == v.size(0) && k.size(1) == v.size(1) &&
-            q.size(3) == k.size(3) && k.size(2) == v.size(2),
-        op, ": q ", q.shape(), ", k ", k.shape(), ", v ", v.shape(), " do not fit together");
-  if (mask.defined())
-    check(mask.dtype() == DType::Bool && mask.dim() == 4 && mask.size(0) == q.size(0) && mask.size(1) == q.size(1) &&
-              mask.size(2) == q.size(2) && mask.size(3) == k.size(2),
-          op, ": mask must be a bool [B,H,Tq,Tk] view, got ", mask.dtype(), " ", mask.shape());
-}
-
 // The CUDA-core kernels keep a row of q (or k, v) and of the output per warp.
 void check_head_dims(const char* op, const Tensor& q, const Tensor& v) {
   check(q.size(3) <= kMaxDim && v.size(3) <= kMaxDim, op, ": head dims up to ", kMaxDim, " for ", q.dtype(),
@@ -375,10 +356,10 @@ Operands<T> operands(const Tensor& q, const Tensor& k, const Tensor& v, const Te
 void CudaBackend::attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
                             const AttentionParams& p, const Tensor& out, const Tensor& lse) {
   constexpr const char* kOp = "attention";
-  check_operands(kOp, q, k, v, mask);
+  host_checks::check_attention_operands(kOp, q, k, v, mask);
   cuda::check_on_device(kOp, {&q, &k, &v, &mask, &out, &lse});
   const int64_t bh = q.size(0) * q.size(1), tq = q.size(2);
-  check_rows(kOp, "out", out);
+  host_checks::check_attention_rows(kOp, "out", out);
   check(out.shape() == Shape({q.size(0), q.size(1), tq, v.size(3)}) && out.dtype() == q.dtype(), kOp,
         ": out must be a [B,H,Tq,Dv] tensor of q's dtype, got ", out.dtype(), " ", out.shape());
   check(lse.is_contiguous() && lse.numel() == bh * tq &&
@@ -411,9 +392,9 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
                                      const Tensor& out, const Tensor& lse, const Tensor& gout,
                                      const AttentionParams& p, const Tensor& gq, const Tensor& gk, const Tensor& gv) {
   constexpr const char* kOp = "attention_backward";
-  check_operands(kOp, q, k, v, mask);
-  check_rows(kOp, "out", out);
-  check_rows(kOp, "gout", gout);
+  host_checks::check_attention_operands(kOp, q, k, v, mask);
+  host_checks::check_attention_rows(kOp, "out", out);
+  host_checks::check_attention_rows(kOp, "gout", gout);
   cuda::check_on_device(kOp, {&q, &k, &v, &mask, &out, &lse, &gout, &gq, &gk, &gv});
   const int64_t bh = q.size(0) * q.size(1), tq = q.size(2), tk = k.size(2), d = q.size(3), dv = v.size(3);
   const Shape out_shape{q.size(0), q.size(1), tq, dv};
@@ -424,7 +405,7 @@ void CudaBackend::attention_backward(const Tensor& q, const Tensor& k, const Ten
             lse.dtype() == (q.dtype() == DType::F64 ? DType::F64 : DType::F32),
         kOp, ": lse must be a contiguous [B,H,Tq] tensor of the compute type, got ", lse.dtype(), " ", lse.shape());
   for (const Tensor* g : {&gq, &gk, &gv}) {
-    check_rows(kOp, "gradient", *g);
+    host_checks::check_attention_rows(kOp, "gradient", *g);
     check(g->dtype() == q.dtype(), kOp, ": gradients must be in q's dtype, got ", g->dtype());
   }
   check(gq.shape() == q.shape() && gk.shape() == k.shape() && gv.shape() == v.shape(), kOp, ": gradients ",

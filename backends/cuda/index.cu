@@ -9,6 +9,7 @@
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/elementwise.cuh"
 #include "backends/cuda/index_check.h"
+#include "backends/host_checks.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -62,20 +63,9 @@ struct ScatterAddFn {
 };
 
 void check_indices(const char* op, const Tensor& index, int dim, const Tensor& indexed) {
-  check(index.dtype() == DType::I64, op, ": index must be i64, got ", index.dtype(), " of shape ", index.shape());
-  const int64_t size = indexed.size(dim);
+  host_checks::check_index_dtype(op, index);
   const cuda::IndexRange r = cuda::index_range(index);
-  if (r.lo > r.hi || (r.lo >= 0 && r.hi < size)) return;
-  fail(op, ": index ", r.lo < 0 ? r.lo : r.hi, " is out of range for dim ", dim, " of size ", size, " in shape ",
-       indexed.shape());
-}
-
-// A 1-D index seen as a tensor of `shape` that varies along `dim` only.
-Tensor broadcast_index(const Tensor& index, int dim, const Shape& shape, const char* op) {
-  check(index.dim() == 1, op, ": index must be 1-D, got shape ", index.shape());
-  Strides strides(shape.size(), 0);
-  strides[static_cast<size_t>(dim)] = index.stride(0);
-  return as_strided(index, shape, std::move(strides), index.offset());
+  host_checks::check_index_range(op, r.lo, r.hi, dim, indexed);
 }
 
 // `t`'s strides with the one along `dim` zeroed: the kernels add index * step themselves.
@@ -124,13 +114,13 @@ IndexRange index_range(const Tensor& index, std::optional<int64_t> skip) {
 void CudaBackend::index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   cuda::check_on_device("index_select", {&x, &index, &out});
   check_indices("index_select", index, dim, x);
-  gather_into("index_select", x, dim, broadcast_index(index, dim, out.shape(), "index_select"), out);
+  gather_into("index_select", x, dim, host_checks::broadcast_index(index, dim, out.shape(), "index_select"), out);
 }
 
-void CudaBackend::index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+void CudaBackend::index_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) {
   cuda::check_on_device("index_add", {&out, &index, &src});
   check_indices("index_add", index, dim, out);
-  scatter_add_into("index_add", out, dim, broadcast_index(index, dim, src.shape(), "index_add"), src);
+  scatter_add_into("index_add", out, dim, host_checks::broadcast_index(index, dim, src.shape(), "index_add"), src);
 }
 
 void CudaBackend::gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
@@ -139,7 +129,7 @@ void CudaBackend::gather(const Tensor& x, int dim, const Tensor& index, const Te
   gather_into("gather", x, dim, index, out);
 }
 
-void CudaBackend::scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+void CudaBackend::scatter_add(const Tensor& src, int dim, const Tensor& index, const Tensor& out) {
   cuda::check_on_device("scatter_add", {&out, &index, &src});
   check_indices("scatter_add", index, dim, out);
   scatter_add_into("scatter_add", out, dim, index, src);

@@ -14,6 +14,7 @@
 
 #include "backends/cuda/block_reduce.cuh"
 #include "backends/cuda/cuda_backend.h"
+#include "backends/host_checks.h"
 #include "tensor/creation.h"
 
 namespace ember {
@@ -139,26 +140,9 @@ struct ReduceLayout {
 };
 
 ReduceLayout layout_of(const Tensor& x, const std::vector<int>& dims) {
-  Shape kept_shape, reduced_shape;
-  Strides kept_strides, reduced_strides;
-  std::vector<size_t> reduced_dims;
-  for (size_t d = 0; d < x.shape().size(); ++d) {
-    if (std::binary_search(dims.begin(), dims.end(), static_cast<int>(d))) {
-      reduced_dims.push_back(d);
-    } else {
-      kept_shape.push_back(x.shape()[d]);
-      kept_strides.push_back(x.strides()[d]);
-    }
-  }
-  // The order of the reduced elements is free, except for argmax/argmin, which have one dim.
-  std::stable_sort(reduced_dims.begin(), reduced_dims.end(),
-                   [&](size_t a, size_t b) { return x.strides()[a] > x.strides()[b]; });
-  for (size_t d : reduced_dims) {
-    reduced_shape.push_back(x.shape()[d]);
-    reduced_strides.push_back(x.strides()[d]);
-  }
-  return {cuda::make_layout<1>("reduce", kept_shape, {&kept_strides}),
-          cuda::make_layout<1>("reduce", reduced_shape, {&reduced_strides})};
+  const auto s = host_checks::split_reduction(x, dims);
+  return {cuda::make_layout<1>("reduce", s.kept_shape, {&s.kept_strides}),
+          cuda::make_layout<1>("reduce", s.reduced_shape, {&s.reduced_strides})};
 }
 
 template <typename Op, typename T>

@@ -62,15 +62,7 @@ void expect_close(const Tensor& got, const Tensor& want, double tol) {
   EXPECT_LE(worst, tol) << "element " << at << ": " << g[at] << " vs " << w[at];
 }
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 auto attention(bool causal, const Tensor& mask = {}, double scale = 0) {
   return [causal, mask, scale](const Inputs& in) {

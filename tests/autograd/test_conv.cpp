@@ -106,14 +106,7 @@ TEST(Conv2d, Bf16FollowsF32) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(g[i], a[i], 0.05 + 0.02 * std::abs(a[i]));
 }
 
-void expect_error(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 TEST(Conv2d, ErrorsNameTheOpAndShapes) {
   Tensor x = zeros({2, 3, 8, 8});

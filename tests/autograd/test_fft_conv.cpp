@@ -37,15 +37,7 @@ void expect_close(const Tensor& got, const Tensor& want, double tol) {
   EXPECT_LE(worst, tol) << "element " << at << ": " << g[at] << " vs " << w[at];
 }
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 Tensor conv(const Inputs& in) { return fft_conv(in[0], in[1], in.size() > 2 ? in[2] : Tensor()); }
 

@@ -9,14 +9,7 @@ using Inputs = std::vector<Tensor>;
 
 Tensor indices(const std::vector<int64_t>& values, const Shape& shape) { return from_vector<int64_t>(values, shape); }
 
-void expect_error(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 TEST(Cat, GradientsAlongEveryDimIncludingNonContiguous) {
   EXPECT_GRADCHECK([](const Inputs& in) { return cat(in, 0); }, {leaf({2, 3}), transposed_leaf({1, 3}), leaf({4, 3})});

@@ -10,15 +10,7 @@ using testing::positive_leaf;
 using testing::transposed_leaf;
 using Inputs = std::vector<Tensor>;
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 // PyTorch's cross-entropy of [N, C] logits, written out in f64.
 std::vector<double> reference_cross_entropy(const Tensor& logits, const std::vector<int64_t>& target, Reduction r,

@@ -12,14 +12,7 @@ using testing::positive_leaf;
 using testing::transposed_leaf;
 using Inputs = std::vector<Tensor>;
 
-void expect_error(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 void expect_near(const std::vector<double>& got, const std::vector<double>& want, double tol = 1e-6) {
   ASSERT_EQ(got.size(), want.size());

@@ -12,14 +12,7 @@ using testing::leaf;
 using testing::transposed_leaf;
 using Inputs = std::vector<Tensor>;
 
-void expect_error(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 // 0..15 as a 4x4 image.
 Tensor ramp4x4(DType dtype = DType::F32) { return reshape(arange(0, 16, 1, {.dtype = dtype}), {1, 1, 4, 4}); }

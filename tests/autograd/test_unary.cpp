@@ -287,14 +287,7 @@ TEST(Unary, MaskedFillGradcheck) {
   EXPECT_GRADCHECK(f, {leaf({2, 3, 4})});
 }
 
-void expect_error(const std::function<void()>& f, const std::string& message) {
-  try {
-    f();
-    FAIL() << "expected an error containing: " << message;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 TEST(Unary, ErrorsNameTheOpAndShapes) {
   Tensor a = ones({2, 3}), b = ones({4, 5});

@@ -64,7 +64,7 @@ TEST_F(CudaTest, IndexAddAccumulatesRepeatedIndices) {
       src_shape[static_cast<size_t>(dim)] = 12;  // more entries than the dim: indices repeat
       Both out = both(out_host), index = both(randint(0, out_host.size(dim), {12})),
            src = both(random_transposed(src_shape, dtype));
-      on_both([&](Backend& b, bool g) { b.index_add(out.on(g), dim, index.on(g), src.on(g)); });
+      on_both([&](Backend& b, bool g) { b.index_add(src.on(g), dim, index.on(g), out.on(g)); });
       EXPECT_TRUE(close(out, scatter_tolerance(dtype))) << dtype << " dim " << dim;
     }
   }
@@ -78,7 +78,7 @@ TEST_F(CudaTest, ScatterAddAccumulatesRepeatedIndices) {
       index_shape[static_cast<size_t>(dim)] = 11;
       Both out = both(out_host), index = both(randint(0, out_host.size(dim), index_shape)),
            src = both(random(index_shape, dtype));
-      on_both([&](Backend& b, bool g) { b.scatter_add(out.on(g), dim, index.on(g), src.on(g)); });
+      on_both([&](Backend& b, bool g) { b.scatter_add(src.on(g), dim, index.on(g), out.on(g)); });
       EXPECT_TRUE(close(out, scatter_tolerance(dtype))) << dtype << " dim " << dim;
     }
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/testing.h"
 #include "tensor/error.h"
 
 namespace ember::experiments::test_files {
@@ -29,15 +30,6 @@ class ScratchDir : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
-// Expects `f` to throw ember::Error whose message contains `text`.
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected ember::Error containing '" << text << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 }  // namespace ember::experiments::test_files

@@ -56,14 +56,7 @@ std::string raw_file(const std::string& header, const std::string& data) {
   return out + header + data;
 }
 
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << parts.front();
-  } catch (const Error& e) {
-    for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 // The fixture tests/nn/safetensors_interop.py spells out too.
 nn::NamedTensors fixture() {

@@ -11,15 +11,7 @@ namespace {
 
 using Inputs = std::vector<Tensor>;
 
-template <typename F>
-void expect_error(F f, const std::string& text) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 nn::HyenaOptions tiny() {
   nn::HyenaOptions o;

@@ -31,14 +31,7 @@ std::shared_ptr<Sequential> small_net() {
       std::make_shared<Linear>(3, 4), std::make_shared<nn::ReLU>(), std::make_shared<nn::BatchNorm1d>(4), inner});
 }
 
-void expect_error_contains(const std::function<void()>& f, const std::string& text) {
-  try {
-    f();
-    FAIL() << "expected an error containing: " << text;
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-  }
-}
+using ::ember::testing::expect_error;
 
 TEST(Module, LinearHasSixteenParameters) {
   Linear lin(3, 4);
@@ -78,15 +71,15 @@ TEST(Module, SharedChildParametersAreListedOnce) {
 TEST(Module, RegistrationRejectsBadNames) {
   Custom m;
   m.register_parameter("w", zeros({2}));
-  expect_error_contains([&] { m.register_buffer("w", zeros({2})); }, "Custom: buffer name 'w' is already registered");
-  expect_error_contains([&] { m.register_parameter("a.b", zeros({2})); }, "must be non-empty and contain no '.'");
+  expect_error([&] { m.register_buffer("w", zeros({2})); }, "Custom: buffer name 'w' is already registered");
+  expect_error([&] { m.register_parameter("a.b", zeros({2})); }, "must be non-empty and contain no '.'");
   EXPECT_THROW(m.register_parameter("i", zeros({2}, {.dtype = DType::I64})), Error);
   EXPECT_THROW(m.register_module("c", nn::ModulePtr()), Error);
 }
 
 TEST(Module, ForwardOfAModuleWithoutOneThrows) {
   Custom m;
-  expect_error_contains([&] { m(ones({1})); }, "Custom: forward(Tensor) is not defined");
+  expect_error([&] { m(ones({1})); }, "Custom: forward(Tensor) is not defined");
 }
 
 TEST(Module, StateDictRoundTripCopiesValues) {
@@ -146,7 +139,7 @@ class LoadStateDictErrors : public ::testing::Test {
   void expect_rejected(const nn::StateDict& state, bool strict, const std::string& text) {
     std::vector<std::vector<float>> before;
     for (const auto& [k, v] : net->state_dict()) before.push_back(v.to_vector<float>());
-    expect_error_contains([&] { net->load_state_dict(state, strict); }, text);
+    expect_error([&] { net->load_state_dict(state, strict); }, text);
     size_t i = 0;
     for (const auto& [k, v] : net->state_dict()) EXPECT_EQ(v.to_vector<float>(), before[i++]) << k;
   }
@@ -230,7 +223,7 @@ TEST(Module, ToDtypeKeepsHandlesAndConvertsGradients) {
   EXPECT_EQ(net->forward(randn({2, 3}, {.dtype = DType::F64})).dtype(), DType::F64);
   net->to(Device::cpu());
   EXPECT_TRUE(params[0].is_same(net->parameters()[0]));
-  expect_error_contains([&] { net->to(DType::I64); }, "Sequential: to(i64): modules convert to floating dtypes only");
+  expect_error([&] { net->to(DType::I64); }, "Sequential: to(i64): modules convert to floating dtypes only");
 }
 
 TEST(Module, ZeroGradDropsOrZeroes) {

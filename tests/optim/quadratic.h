@@ -71,15 +71,5 @@ inline double max_abs_diff(const Values& x, const Values& y) {
   return m;
 }
 
-// Expects `e` to throw ember::Error whose message contains `text`.
-template <typename F>
-void expect_error(F e, const std::string& text) {
-  try {
-    e();
-    ADD_FAILURE() << "expected an error containing '" << text << "'";
-  } catch (const Error& err) {
-    EXPECT_NE(std::string(err.what()).find(text), std::string::npos) << err.what();
-  }
-}
 
 }  // namespace ember::testing

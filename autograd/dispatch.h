@@ -3,7 +3,7 @@
 // backend. No autograd here: ops wrap these and record their backward.
 #include "backends/backend.h"
 
-namespace ember::kernels {
+namespace ember::dispatch {
 
 // Throws naming `op` unless a and b share device and dtype.
 void check_same(const char* op, const Tensor& a, const Tensor& b);
@@ -20,4 +20,4 @@ Tensor reduce(ReduceOp op, const Tensor& x, const std::vector<int>& dims);
 // A contiguous copy with the same shape (x itself if already contiguous and dtype matches).
 Tensor contiguous(const Tensor& x, DType dtype);
 
-}  // namespace ember::kernels
+}  // namespace ember::dispatch

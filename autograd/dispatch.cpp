@@ -1,9 +1,9 @@
-#include "autograd/kernels.h"
+#include "autograd/dispatch.h"
 
 #include "autograd/flops.h"
 #include "tensor/creation.h"
 
-namespace ember::kernels {
+namespace ember::dispatch {
 
 void check_same(const char* op, const Tensor& a, const Tensor& b) {
   if (a.device() != b.device())
@@ -55,4 +55,4 @@ Tensor contiguous(const Tensor& x, DType dtype) {
   return out;
 }
 
-}  // namespace ember::kernels
+}  // namespace ember::dispatch
