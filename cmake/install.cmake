@@ -42,7 +42,7 @@ set(EMBER_PC_DEPS "-fopenmp")
 if(EMBER_HAVE_CUDA)
   find_package(CUDAToolkit REQUIRED)  # here too: the backend's find_package is in its own scope
   string(APPEND EMBER_PC_CFLAGS " -DEMBER_HAVE_CUDA=1")
-  set(EMBER_PC_LIBS "-Wl,--undefined=ember_cuda_backend_registered -lember -lember_cuda_kernels -lember_cuda_sm90a -lember")
+  set(EMBER_PC_LIBS "-lember -lember_cuda_kernels -lember_cuda_sm90a -lember")
   string(APPEND EMBER_PC_DEPS " -L${CUDAToolkit_LIBRARY_DIR} -lcublasLt -lcublas -lcufft -lcudart_static -ldl -lrt -lpthread")
 endif()
 if(dnnl_FOUND)

@@ -63,6 +63,7 @@ DeviceAllocator& allocator_for(Device device) {
     static CpuAllocator cpu;
     return cpu;
   }
+  initialize_devices();
   DeviceAllocator* a = registry[static_cast<int>(device.type)];
   if (!a) fail("device ", device, ": this build has no backend for it (was ember built with CUDA?)");
   return *a;

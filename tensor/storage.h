@@ -29,7 +29,14 @@ struct DeviceAllocator {
 };
 
 void register_allocator(DeviceType type, DeviceAllocator* allocator);
+// The allocator of a device. The first request for a device other than the CPU calls
+// initialize_devices() first.
 DeviceAllocator& allocator_for(Device device);
+// Registers the allocator and backend of every device this build has (CUDA where built with
+// it), once; defined by the backend layer (backends/registry.cpp), which is the one place that
+// knows the devices. A direct call rather than static initialisers: a program linked any way
+// gets its devices, and no CUDA state is created before a CUDA tensor is.
+void initialize_devices();
 // Copies bytes between any two devices (one of them must be the host or both the same device).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
 

@@ -2,8 +2,8 @@
 // Helpers shared by the test suites.
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <string>
-#include <vector>
 
 #include "autograd/ops.h"
 
@@ -39,20 +39,21 @@ inline Tensor positive_leaf(const Shape& shape) {
   return (rand(shape, {.dtype = DType::F64}) + 0.5).set_requires_grad();
 }
 
-// Expects f() to throw ember::Error whose message contains each of `parts` (the op or file, the
-// shapes, what is wrong): an input that is refused is refused with a message that says why.
+// Expects f() to throw ember::Error whose message contains `text`, or each of `parts` (the op
+// or file, the shapes, what is wrong): an input that is refused is refused with a message that
+// says why. expect_error(f, "text") or expect_error(f, {"op", "shape"}).
 template <typename F>
-void expect_error(F&& f, const std::vector<std::string>& parts) {
+void expect_error(F&& f, std::initializer_list<std::string> parts) {
   try {
     f();
-    ADD_FAILURE() << "expected ember::Error containing '" << parts.front() << "'";
+    ADD_FAILURE() << "expected ember::Error containing '" << *parts.begin() << "'";
   } catch (const Error& e) {
     for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
   }
 }
 template <typename F>
 void expect_error(F&& f, const std::string& text) {
-  expect_error(f, std::vector<std::string>{text});
+  expect_error(f, std::initializer_list<std::string>{text});
 }
 
 }  // namespace ember::testing

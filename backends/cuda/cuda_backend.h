@@ -60,6 +60,8 @@ namespace cuda {
 // The backend's instances (never destroyed); register.cpp hands them to the registries.
 DeviceAllocator& allocator();
 Backend& backend();
+// Registers backend() and allocator() for DeviceType::CUDA (called by initialize_devices()).
+void register_cuda_backend();
 // Sets count elements of element_size bytes (1, 2, 4 or 8) at dst to *element, on the stream
 // (a memset for zeros); the allocator's fill (copy.cu).
 void fill_elements(void* dst, size_t count, size_t element_size, const void* element);
