@@ -44,6 +44,59 @@ Tensor broadcast_index(const Tensor& index, int dim, const Shape& shape, const c
   return as_strided(index, shape, std::move(strides), index.offset());
 }
 
+namespace {
+
+void check_matrix(const char* op, const Tensor& t, int64_t rows, int64_t cols) {
+  check(t.is_contiguous() && t.dim() == 2 && t.size(0) == rows && t.size(1) == cols, op,
+        ": expected a contiguous [", rows, ", ", cols, "] operand, got ", t.shape());
+}
+
+void check_vector(const char* op, const Tensor& t, int64_t size) {
+  if (!t.defined()) return;
+  check(t.dim() == 1 && t.size(0) == size, op, ": expected a [", size, "] operand, got ", t.shape());
+}
+
+void check_statistics(const char* op, const Tensor& mean, const Tensor& rstd, int64_t rows) {
+  check(mean.is_contiguous() && rstd.is_contiguous() && mean.numel() == rows && rstd.numel() == rows, op,
+        ": expected contiguous [", rows, "] mean and rstd, got ", mean.shape(), " and ", rstd.shape());
+}
+
+RowsCols rows_cols(const char* op, const Tensor& x) {
+  check(x.dim() == 2, op, ": expected an [R, C] input, got ", x.shape());
+  return {x.size(0), x.size(1)};
+}
+
+}  // namespace
+
+RowsCols check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& y,
+                          const Tensor& mean, const Tensor& rstd) {
+  const char* op = "layer_norm";
+  const RowsCols rc = rows_cols(op, x);
+  check_matrix(op, x, rc.rows, rc.cols);
+  check_matrix(op, y, rc.rows, rc.cols);
+  check_vector(op, weight, rc.cols);
+  check_vector(op, bias, rc.cols);
+  check_statistics(op, mean, rstd, rc.rows);
+  return rc;
+}
+
+RowsCols check_layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                                   const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  const char* op = "layer_norm_backward";
+  const RowsCols rc = rows_cols(op, x);
+  check_matrix(op, x, rc.rows, rc.cols);
+  check_matrix(op, gy, rc.rows, rc.cols);
+  check_matrix(op, gx, rc.rows, rc.cols);
+  check_vector(op, weight, rc.cols);
+  for (const Tensor* g : {&gw, &gb}) {
+    if (!g->defined()) continue;  // check() evaluates its message, which needs a shape
+    check(g->is_contiguous() && g->numel() == rc.cols, op, ": expected a contiguous [", rc.cols,
+          "] parameter gradient, got ", g->shape());
+  }
+  check_statistics(op, mean, rstd, rc.rows);
+  return rc;
+}
+
 ReductionSplit split_reduction(const Tensor& x, const std::vector<int>& dims) {
   ReductionSplit s;
   std::vector<size_t> reduced_dims;

@@ -23,6 +23,17 @@ void check_index_range(const char* op, int64_t lo, int64_t hi, int dim, const Te
 // A 1-D index seen as a tensor of `shape` that varies along `dim` only (a stride-0 view).
 Tensor broadcast_index(const Tensor& index, int dim, const Shape& shape, const char* op);
 
+// Layer norm over the last dim of a contiguous [rows, cols] x: y and (backward) gy, gx are
+// contiguous [rows, cols]; weight, bias [cols] (any stride) or undefined; mean, rstd contiguous
+// [rows]; the parameter gradients contiguous [cols] or undefined. Returns {rows, cols}.
+struct RowsCols {
+  int64_t rows, cols;
+};
+RowsCols check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& y,
+                          const Tensor& mean, const Tensor& rstd);
+RowsCols check_layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                                   const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb);
+
 // The dims of x that a reduction over `dims` (sorted) keeps, in order, and those it folds, with
 // the smallest stride innermost (their order is free).
 struct ReductionSplit {

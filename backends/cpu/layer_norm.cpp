@@ -5,6 +5,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/vec_math.h"
+#include "backends/host_checks.h"
 
 namespace ember {
 namespace {
@@ -20,18 +21,12 @@ std::vector<compute_t<T>> param_values(const Tensor& p, int64_t cols, compute_t<
   return out;
 }
 
-void check_rows(const char* op, const Tensor& t, int64_t rows, int64_t cols) {
-  check(t.is_contiguous() && t.dim() == 2 && t.size(0) == rows && t.size(1) == cols, op,
-        ": expected a contiguous [", rows, ", ", cols, "] operand, got ", t.shape());
-}
-
 }  // namespace
 
 void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y,
                             const Tensor& mean, const Tensor& rstd) {
-  check(x.dim() == 2, "layer_norm: expected an [R, C] input, got ", x.shape());
-  const int64_t rows = x.size(0), cols = x.size(1);
-  check_rows("layer_norm", x, rows, cols);
+  const auto rc = host_checks::check_layer_norm(x, weight, bias, y, mean, rstd);
+  const int64_t rows = rc.rows, cols = rc.cols;
   dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
     using C = compute_t<T>;
     const std::vector<C> w = param_values<T>(weight, cols, C(1)), b = param_values<T>(bias, cols, C(0));
@@ -59,10 +54,8 @@ void CpuBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor&
 
 void CpuBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
                                      const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
-  check(x.dim() == 2, "layer_norm_backward: expected an [R, C] input, got ", x.shape());
-  const int64_t rows = x.size(0), cols = x.size(1);
-  check_rows("layer_norm_backward", x, rows, cols);
-  check_rows("layer_norm_backward", gy, rows, cols);
+  const auto rc = host_checks::check_layer_norm_backward(gy, x, weight, mean, rstd, gx, gw, gb);
+  const int64_t rows = rc.rows, cols = rc.cols;
   dispatch_floating(x.dtype(), "layer_norm_backward", [&]<typename T>() {
     using C = compute_t<T>;
     const std::vector<C> w = param_values<T>(weight, cols, C(1));

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "backends/channel_rows.h"
 #include "backends/cuda/block_reduce.cuh"
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/fft_plan.h"
@@ -42,21 +43,8 @@ namespace {
 
 using cuda::kThreads;
 
-// Rows of a [B,C,L] operand, or of a [C,K] one (batch stride 0), with any strides.
-template <typename T>
-struct Rows {
-  T* data = nullptr;
-  int64_t batch_stride = 0, channel_stride = 0, step = 1;
-  __device__ T* row(int64_t b, int64_t c) const { return data + b * batch_stride + c * channel_stride; }
-};
-
-template <typename T>
-Rows<T> rows_of(const Tensor& t) {
-  if (!t.defined()) return {};
-  T* data = static_cast<T*>(t.data_ptr());
-  if (t.dim() == 3) return {data, t.stride(0), t.stride(1), t.stride(2)};
-  return {data, 0, t.stride(0), t.stride(1)};
-}
+using channel_rows::Rows;
+using channel_rows::rows_of;
 
 // D [C] (any stride), or none.
 template <typename T>

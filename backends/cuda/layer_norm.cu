@@ -4,8 +4,9 @@
 #include <algorithm>
 
 #include "backends/cuda/cuda_backend.h"
-#include "tensor/creation.h"
 #include "backends/cuda/rows.cuh"
+#include "backends/host_checks.h"
+#include "tensor/creation.h"
 
 namespace ember {
 namespace {
@@ -120,16 +121,6 @@ __global__ void layer_norm_params_merge(const compute_t<T>* partial_gw, const co
   if (gb) gb[c] = cuda::narrow<T>(b);
 }
 
-void check_rows(const char* op, const Tensor& t, int64_t rows, int64_t cols) {
-  check(t.is_contiguous() && t.dim() == 2 && t.size(0) == rows && t.size(1) == cols, op,
-        ": expected a contiguous [", rows, ", ", cols, "] operand, got ", t.shape());
-}
-
-void check_vector(const char* op, const Tensor& t, int64_t size) {
-  if (!t.defined()) return;
-  check(t.dim() == 1 && t.size(0) == size, op, ": expected a [", size, "] operand, got ", t.shape());
-}
-
 template <typename T>
 T* pointer_or_null(const Tensor& t) {
   return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
@@ -139,14 +130,8 @@ T* pointer_or_null(const Tensor& t) {
 
 void CudaBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, const Tensor& y,
                              const Tensor& mean, const Tensor& rstd) {
-  check(x.dim() == 2, "layer_norm: expected an [R, C] input, got ", x.shape());
-  const int64_t rows = x.size(0), cols = x.size(1);
-  check_rows("layer_norm", x, rows, cols);
-  check_rows("layer_norm", y, rows, cols);
-  check_vector("layer_norm", weight, cols);
-  check_vector("layer_norm", bias, cols);
-  check(mean.is_contiguous() && rstd.is_contiguous() && mean.numel() == rows && rstd.numel() == rows,
-        "layer_norm: expected contiguous [", rows, "] mean and rstd, got ", mean.shape(), " and ", rstd.shape());
+  const auto rc = host_checks::check_layer_norm(x, weight, bias, y, mean, rstd);
+  const int64_t rows = rc.rows, cols = rc.cols;
   cuda::check_on_device("layer_norm", {&x, &weight, &bias, &y, &mean, &rstd});
   if (rows * cols == 0) return;
   dispatch_floating(x.dtype(), "layer_norm", [&]<typename T>() {
@@ -159,19 +144,8 @@ void CudaBackend::layer_norm(const Tensor& x, const Tensor& weight, const Tensor
 
 void CudaBackend::layer_norm_backward(const Tensor& gy, const Tensor& x, const Tensor& weight, const Tensor& mean,
                                       const Tensor& rstd, const Tensor& gx, const Tensor& gw, const Tensor& gb) {
-  check(x.dim() == 2, "layer_norm_backward: expected an [R, C] input, got ", x.shape());
-  const int64_t rows = x.size(0), cols = x.size(1);
-  check_rows("layer_norm_backward", x, rows, cols);
-  check_rows("layer_norm_backward", gy, rows, cols);
-  check_rows("layer_norm_backward", gx, rows, cols);
-  check_vector("layer_norm_backward", weight, cols);
-  for (const Tensor* g : {&gw, &gb}) {
-    if (!g->defined()) continue;  // check() evaluates its message, which needs a shape
-    check(g->is_contiguous() && g->numel() == cols, "layer_norm_backward: expected a contiguous [", cols,
-          "] parameter gradient, got ", g->shape());
-  }
-  check(mean.is_contiguous() && rstd.is_contiguous() && mean.numel() == rows && rstd.numel() == rows,
-        "layer_norm_backward: expected contiguous [", rows, "] mean and rstd, got ", mean.shape(), " and ", rstd.shape());
+  const auto rc = host_checks::check_layer_norm_backward(gy, x, weight, mean, rstd, gx, gw, gb);
+  const int64_t rows = rc.rows, cols = rc.cols;
   cuda::check_on_device("layer_norm_backward", {&gy, &x, &weight, &mean, &rstd, &gx, &gw, &gb});
   dispatch_floating(x.dtype(), "layer_norm_backward", [&]<typename T>() {
     const T* g = static_cast<const T*>(gy.data_ptr());
