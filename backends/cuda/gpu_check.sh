@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the CUDA test suite on a GPU machine, then runs it again under
 # compute-sanitizer's memcheck. A machine without libgtest-dev or nlohmann-json3-dev builds them
-# from copies in <repo>/.devdeps (see README.md). Logs go to $OUT (or ./gpu-logs); the last
+# from copies in <repo>/.devdeps, which backends/cuda/prepare_devdeps.sh makes on a Debian machine. Logs go to $OUT (or ./gpu-logs); the last
 # lines printed are a summary.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +16,7 @@ mkdir -p "$out"
 flags=(-DEMBER_CUDA=ON "-DCMAKE_CUDA_COMPILER=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")
 [ -d "$deps/googletest" ] && flags+=("-DEMBER_GTEST_SOURCE=$deps/googletest")
 [ -d "$deps/nlohmann" ] && flags+=("-Dnlohmann_json_DIR=$deps/nlohmann/usr/share/cmake/nlohmann_json")
+[ -d "$deps/cli11" ] && flags+=("-DCLI11_DIR=$deps/cli11/usr/share/cmake/CLI11")
 # More CMake flags, e.g. -DEMBER_WERROR=OFF where a newer compiler warns in code elsewhere.
 read -ra extra <<<"${EXTRA_CMAKE_FLAGS:-}"
 flags+=("${extra[@]}")
