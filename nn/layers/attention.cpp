@@ -50,7 +50,8 @@ std::array<Tensor, 3> MultiHeadAttention::project(const Tensor& x) const {
   // Under autocast the input and the weight are cast once here, not once per product: the
   // three products then share one bf16 x (whose gradients add up in bf16 and cast back once).
   const auto [xl, weight, bias] = autocast::lower(x, qkv_->weight(), qkv_->bias());
-  auto one = [&](int64_t i) {  // [B, T, d] -> [B, H, T, dh], a view
+  // (init-captures: clang before 16 cannot capture structured bindings by reference)
+  auto one = [&, xl = xl, weight = weight, bias = bias](int64_t i) {  // [B, T, d] -> [B, H, T, dh], a view
     const Tensor b = bias.defined() ? narrow(bias, 0, i * d_model_, d_model_) : Tensor();
     const Tensor p = linear(xl, narrow(weight, 0, i * d_model_, d_model_), b);
     return transpose(view(p, {batch, length, n_heads_, head_dim}), 1, 2);
