@@ -198,9 +198,11 @@ void length_claims(const std::vector<Record>& rows, const std::string& domain, c
                 "quadratic: exponent in [1.8, 2.2]", "FLOP exponent " + format_interval(et),
                 decide(et, {1.8, 2.2})});
   const Interval mem = experiments::paired_difference(mem_h, mem_t);
+  // "More slowly" by a margin the sweep resolves: an exponent 0.05 lower is 15% less memory
+  // per 16x length; a smaller difference is no difference in growth.
   report.claim({"2-" + domain + "-memory", domain + ": hybrid memory grows more slowly with sequence length",
-                "exponent difference < 0", "hybrid - Transformer memory exponent " + format_interval(mem),
-                decide(mem, below(0))});
+                "exponent difference < -0.05", "hybrid - Transformer memory exponent " + format_interval(mem),
+                decide(mem, below(-0.05))});
 }
 
 // err(b) - err(a) over paired seeds, at `size` (a beats b: positive).
