@@ -42,7 +42,9 @@ set(EMBER_PC_DEPS "-fopenmp")
 if(EMBER_HAVE_CUDA)
   find_package(CUDAToolkit REQUIRED)  # here too: the backend's find_package is in its own scope
   string(APPEND EMBER_PC_CFLAGS " -DEMBER_HAVE_CUDA=1")
-  set(EMBER_PC_LIBS "-lember -lember_cuda_kernels -lember_cuda_sm90a -lember")
+  # The engine and its kernels refer to each other (registration, the allocator's fill): one
+  # group, so the static linker rescans it until nothing new resolves.
+  set(EMBER_PC_LIBS "-Wl,--start-group -lember -lember_cuda_kernels -lember_cuda_sm90a -Wl,--end-group")
   string(APPEND EMBER_PC_DEPS " -L${CUDAToolkit_LIBRARY_DIR} -lcublasLt -lcublas -lcufft -lcudart_static -ldl -lrt -lpthread")
 endif()
 if(dnnl_FOUND)
