@@ -80,6 +80,15 @@ Tensor log(const Tensor& x) {
   return unary_op("log", UnaryOp::Log, x, Keep::Input, [](const Tensor& g, const Tensor& v) { return g / v; });
 }
 
+Tensor log1p(const Tensor& x) {  // d/dx log(1 + x) = 1 / (1 + x)
+  return unary_op("log1p", UnaryOp::Log1p, x, Keep::Input, [](const Tensor& g, const Tensor& v) { return g / (v + 1.0); });
+}
+
+Tensor expm1(const Tensor& x) {  // d/dx (e^x - 1) = e^x = y + 1
+  return unary_op("expm1", UnaryOp::Expm1, x, Keep::Output,
+                  [](const Tensor& g, const Tensor& y) { return g * (y + 1.0); });
+}
+
 Tensor sqrt(const Tensor& x) {
   return unary_op("sqrt", UnaryOp::Sqrt, x, Keep::Output, [](const Tensor& g, const Tensor& y) { return g / y * 0.5; });
 }

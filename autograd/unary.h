@@ -8,6 +8,8 @@ namespace ember {
 // Math (floating inputs).
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
+Tensor log1p(const Tensor& x);  // log(1 + x), accurate for small x (torch.log1p)
+Tensor expm1(const Tensor& x);  // exp(x) - 1, accurate for small x (torch.expm1)
 Tensor sqrt(const Tensor& x);
 Tensor rsqrt(const Tensor& x);  // 1 / sqrt(x)
 Tensor abs(const Tensor& x);    // gradient sign(x): 0 at 0

@@ -16,6 +16,8 @@
   X(Neg, -v)                                                                                     \
   X(Exp, std::exp(v))                                                                            \
   X(Log, std::log(v))                                                                            \
+  X(Log1p, std::log1p(v)) /* log(1 + v), accurate near 0 */                                      \
+  X(Expm1, std::expm1(v)) /* exp(v) - 1, accurate near 0 */                                      \
   X(Sqrt, std::sqrt(v))                                                                          \
   X(Rsqrt, C(1) / std::sqrt(v))                                                                  \
   X(Abs, std::abs(v))                                                                            \

@@ -60,6 +60,8 @@ std::vector<UnaryCase> unary_cases() {
   return {
       {"exp", [](const Tensor& x) { return exp(x); }, [](double v) { return std::exp(v); }},
       {"log", [](const Tensor& x) { return log(x); }, [](double v) { return std::log(v); }, Domain::Positive},
+      {"log1p", [](const Tensor& x) { return log1p(x); }, [](double v) { return std::log1p(v); }, Domain::Positive},
+      {"expm1", [](const Tensor& x) { return expm1(x); }, [](double v) { return std::expm1(v); }},
       {"sqrt", [](const Tensor& x) { return sqrt(x); }, [](double v) { return std::sqrt(v); }, Domain::Positive},
       {"rsqrt", [](const Tensor& x) { return rsqrt(x); }, [](double v) { return 1 / std::sqrt(v); }, Domain::Positive},
       {"abs", [](const Tensor& x) { return abs(x); }, [](double v) { return std::abs(v); }, Domain::AwayFromZero},

@@ -47,7 +47,7 @@ TEST_F(CudaTest, FillEveryDtypeThroughAStridedView) {
 }
 
 bool needs_positive_input(UnaryOp op) {
-  return op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt || op == UnaryOp::Reciprocal ||
+  return op == UnaryOp::Log || op == UnaryOp::Log1p || op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt || op == UnaryOp::Reciprocal ||
          op == UnaryOp::PowScalar;
 }
 
