@@ -1,14 +1,10 @@
 #pragma once
-// What the data-loader tests share: a fresh folder per test, and the check that a call throws
-// ember::Error with a given text.
+// What the data-loader tests share: a fresh folder per test (expect_error is tests/testing.h's).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include "tests/testing.h"
-#include "tensor/error.h"
 
 namespace ember::experiments::test_files {
 
@@ -29,7 +25,5 @@ class ScratchDir : public ::testing::Test {
   }
   std::filesystem::path dir_;
 };
-
-using ::ember::testing::expect_error;
 
 }  // namespace ember::experiments::test_files

@@ -12,11 +12,12 @@
 #include "experiments/common/transforms.h"
 #include "tensor/error.h"
 #include "tests/experiments/files.h"
+#include "tests/testing.h"
 
 namespace ember::experiments {
 namespace {
 
-using test_files::expect_error;
+using ::ember::testing::expect_error;
 
 namespace fs = std::filesystem;
 

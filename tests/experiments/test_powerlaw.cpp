@@ -6,13 +6,13 @@
 
 #include "experiments/common/powerlaw.h"
 #include "tensor/error.h"
-#include "tests/experiments/files.h"
 #include "tensor/random.h"
+#include "tests/testing.h"
 
 namespace ember::experiments {
 namespace {
 
-using test_files::expect_error;
+using ::ember::testing::expect_error;
 
 constexpr double kA = 5.0, kB = 0.35, kC = 1.2;
 
